@@ -17,6 +17,9 @@ __all__ = ['set_seed', 'get_device', 'atomic_write', 'atomic_write_text', 'atomi
            'ConfigError', 'cfield', 'Config', 'WeightsNotFoundError', 'weights_dirs', 'resolve_weights', 'to_01',
            'to_pil', 'from_pil', 'image_grid', 'save_grid', 'show_images']
 
+# %% ../nbs/00_core.ipynb #dec3c4ae
+warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
+
 # %% ../nbs/00_core.ipynb #3c704db9
 def set_seed(
     seed:int,                 # Seed for `random`, NumPy and torch (all devices)

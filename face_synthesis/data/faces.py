@@ -316,10 +316,12 @@ def prepare_faces(
     if len(df):
         has_id = labeler in ('folder','yale')
         df.insert(2, 'split', split_keys(df.identity if has_id else df.source, cfg.split, cfg.seed))
-    # remove crops that this manifest does not list (from deleted sources or older settings)
+    # remove crops that this manifest does not list (from deleted sources or older settings),
+    # and temp files of writes that a killed run never finished
     keep = set(df.path) if len(df) else set()
     for p in (dest/'images').rglob('*.png') if (dest/'images').exists() else []:
         if p.relative_to(dest).as_posix() not in keep: p.unlink()
+    for p in (dest/'images').rglob('.*.tmp') if (dest/'images').exists() else []: p.unlink()
     counts = Counter(r['status'] for r in results.values())
     report = dict(source=str(src), dest=str(dest), settings=settings, split=cfg.split, seed=cfg.seed, n_files=len(files),
                   kept=counts.get('kept',0), dropped={k:counts.get(k,0) for k in DROP_REASONS},
