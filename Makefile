@@ -42,11 +42,7 @@ sync-check: install
 	$(BIN)/nbdev_export
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
 	  if [ -n "$$(git status --porcelain -- nbs face_synthesis)" ]; then \
-	    echo "ERROR: nbs/ and face_synthesis/ are out of sync or notebooks are not # README.md is generated from nbs/index.ipynb (with its saved outputs)
-readme: install
-	@if command -v quarto >/dev/null; then $(BIN)/nbdev_readme; else $(BIN)/python tools/readme.py; fi
-
-clean:"; git status --short -- nbs face_synthesis; \
+	    echo "ERROR: nbs/ and face_synthesis/ are out of sync or notebooks are not clean:"; git status --short -- nbs face_synthesis; \
 	    echo "Run 'nbdev_clean && nbdev_export' and commit the result (never edit face_synthesis/*.py by hand)."; exit 1; \
 	  else echo "notebooks clean and library in sync"; fi; \
 	else echo "not a git checkout: skipping the sync check"; fi
