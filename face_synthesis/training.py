@@ -241,14 +241,15 @@ class LossLog(Callback):
         p = self.run_dir/'logs'/name
         return list(csv.DictReader(open(p))) if p.exists() else []
     def before_epoch(self): self.t0 = time.time(); self.n0 = len(self.rows)
+    def before_batch(self): self.mode = 'gen' if self.gan_trainer.gen_mode else 'crit'
     def after_batch(self):
         if not self.training: return
-        gt = self.gan_trainer; mode = 'crit' if not self._was_gen() else 'gen'
-        r = dict(iteration=self.train_iter + getattr(self.learn, 'iter_offset', 0), epoch=_global_epoch(self)+1, mode=mode, loss=float(self.loss))
+        mode = self.mode
+        r = dict(iteration=self.train_iter + getattr(self.learn, 'iter_offset', 0), epoch=_global_epoch(self)+1, mode=mode, loss=self.loss.item())
         for cb in self.learn.cbs:
             if isinstance(cb, (GradientPenalty, R1Penalty)) and mode=='crit': r[type(cb).__name__] = cb.last
         self.rows.append(r)
-    def _was_gen(self): return isinstance(self.learn.opt, type(self.gan_trainer.opt_gen)) and self.learn.opt is self.gan_trainer.opt_gen
+
     def after_epoch(self):
         new = self.rows[self.n0:]
         g = [r['loss'] for r in new if r['mode']=='gen']; c = [r['loss'] for r in new if r['mode']=='crit']

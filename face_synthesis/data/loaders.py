@@ -123,6 +123,7 @@ class GANDataset(torch.utils.data.Dataset):
     ):
         self.faces,self.nz,self.cond_name,self.split_idx = faces,nz,cond,split_idx
         self.conds = faces.cond(cond)
+        self.n_inp = 1 if self.conds is None else 2   # fastai reads this instead of inferring it from a sample
     def __len__(self): return len(self.faces)
     def __getitem__(self, i):
         noise = InvisibleTensor(torch.randn(self.nz))
@@ -163,6 +164,12 @@ def face_dls(
                  after_item=[FlipItem(0.5)] if flip else [], **kw)
     val = FaceDL(GANDataset(valid if valid is not None else FaceImages(train.images[:0], conds={k:v[:0] for k,v in train.conds.items()}), nz, cond, split_idx=1),
                  bs=bs, shuffle=False, **kw)
+    # fastai infers the batch types from one item the first time it needs them, which draws noise and a flip:
+    # do it now with the RNG state put back, so that the random stream of training never depends on when it happens
+    # (a resumed run would otherwise diverge from an uninterrupted one)
+    st = random.getstate(), torch.get_rng_state()
+    trn._one_pass()
+    random.setstate(st[0]); torch.set_rng_state(st[1])
     dls = DataLoaders(trn, val, device=device)
     dls.faces,dls.nz,dls.cond = train,nz,cond
     return dls
