@@ -13,6 +13,9 @@ DEMO_ARGS ?=
 export WANDB_MODE ?= offline
 export PYTHONHASHSEED ?= 0
 export MPLBACKEND ?= Agg
+# the tools run from .venv/bin without activation; tell IPython which environment it is in
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install demo test sync-check nbtest pytest bench docs readme clean lock help
 help:

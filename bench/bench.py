@@ -47,15 +47,77 @@ def bench_prep(results, n_align, n_plain):
             results[key + '_rerun_s'] = t
             print(f"prep UTKFace rerun (all reused), {name:16s} {t:6.2f} s")
 
+def bench_training(results, size=64, bs=64, n_batches=12, width=64):
+    """Training throughput (images/s through G and D, every batch counted) of DCGAN and WGAN-GP at `size` px:
+    through the fastai Learner (`gan_learner`) and through a plain PyTorch loop doing the same work
+    (same models, fastai Adam optimisers, schedule, GP, EMA, NaN check, batch preprocessing)."""
+    import copy, numpy as np
+    from face_synthesis.core import set_seed
+    from face_synthesis.data.loaders import FaceImages, face_dls
+    from face_synthesis.models.dcgan import DCGANGenerator, DCGANDiscriminator, wgan_critic
+    from face_synthesis.training import gan_learner, gradient_penalty, gan_opt_func, bce_gen_loss, bce_crit_loss, wgan_gen_loss, wgan_crit_loss
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    torch.set_num_threads(os.cpu_count() or 1)
+    g = torch.Generator().manual_seed(0)
+    faces = FaceImages(torch.randint(0, 256, (bs*n_batches, 3, size, size), dtype=torch.uint8, generator=g))
+    for loss in ('dcgan', 'wgan-gp'):
+        wgan = loss == 'wgan-gp'; n_crit = 5 if wgan else 1
+        def models():
+            set_seed(0)
+            return DCGANGenerator(size, ngf=width), (wgan_critic(size, width) if wgan else DCGANDiscriminator(size, width))
+        # fastai
+        G, D = models()
+        dls = face_dls(faces, bs=bs, device='cpu')
+        learn = gan_learner(dls, G, D, loss)
+        with learn.no_bar(), learn.no_logging():
+            learn.fit(1)                                    # warm-up (allocations, first-call overheads)
+            t0 = time.perf_counter(); learn.fit(1); t_fa = time.perf_counter() - t0
+        # plain PyTorch, the same work
+        G, D = models()
+        og, oc = gan_opt_func()(list(G.parameters()), lr=2e-4), gan_opt_func()(list(D.parameters()), lr=1e-4)
+        ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(0.999), use_buffers=True)
+        gl, cl = (wgan_gen_loss, wgan_crit_loss) if wgan else (bce_gen_loss, bce_crit_loss)
+        def epoch():
+            perm = torch.randperm(len(faces)); gen_mode, n_c = False, 0
+            for i in range(n_batches):
+                idx = perm[i*bs:(i+1)*bs]
+                real = faces.images[idx].float().div_(255).sub_(0.5).div_(0.5)
+                flip = torch.rand(bs) < 0.5; real[flip] = real[flip].flip(-1)
+                z = torch.randn(bs, 100)
+                if gen_mode:
+                    for p in D.parameters(): p.requires_grad_(False)
+                    for p in G.parameters(): p.requires_grad_(True)
+                    fake = G(z); loss_ = gl(D(fake)); loss_.backward(); og.step(); og.zero_grad(); ema.update_parameters(G)
+                    gen_mode = False
+                else:
+                    for p in G.parameters(): p.requires_grad_(False)
+                    for p in D.parameters(): p.requires_grad_(True)
+                    fake = G(z).requires_grad_(False); loss_ = cl(D(real), D(fake))
+                    if wgan: loss_ = loss_ + 10*gradient_penalty(D, real, fake)
+                    loss_.backward(); oc.step(); oc.zero_grad(); n_c += 1
+                    if n_c == n_crit: gen_mode, n_c = True, 0
+                assert torch.isfinite(loss_)
+        epoch()
+        t0 = time.perf_counter(); epoch(); t_pl = time.perf_counter() - t0
+        n = bs*n_batches
+        results[f'train_{loss}_{size}_img_s_fastai'] = n/t_fa; results[f'train_{loss}_{size}_img_s_plain'] = n/t_pl
+        results[f'train_{loss}_{size}_fastai_over_plain'] = t_pl/t_fa
+        print(f"train {loss:8s} {size}x{size}, batch {bs}, width {width}: fastai {n/t_fa:6.1f} img/s, plain PyTorch {n/t_pl:6.1f} img/s, "
+              f"ratio {t_pl/t_fa:.3f}  (target >= 0.95)")
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--no-compile', action='store_true', help='skip the torch.compile measurement (about a minute)')
     p.add_argument('--n-align', type=int, default=512); p.add_argument('--n-plain', type=int, default=2000)
+    p.add_argument('--only', help='comma-separated subset: synth,prep,train')
+    p.add_argument('--train-batches', type=int, default=12, help='batches per timed training epoch')
     a = p.parse_args()
     res = dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(), torch=torch.__version__)
     print(f"face_synthesis benchmarks on {res['cpus']} CPUs, torch {torch.__version__}")
-    bench_synthfaces(res, not a.no_compile)
-    bench_prep(res, a.n_align, a.n_plain)
+    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train'}
+    if 'synth' in only: bench_synthfaces(res, not a.no_compile)
+    if 'prep' in only: bench_prep(res, a.n_align, a.n_plain)
+    if 'train' in only: bench_training(res, n_batches=a.train_batches)
     from face_synthesis.core import atomic_write_json
     atomic_write_json(Path('runs/bench/bench.json'), res)
     print(Path('runs/bench/bench.json'))

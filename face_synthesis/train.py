@@ -17,7 +17,8 @@ from .training import *
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['TrainConfig', 'config_path', 'build_data', 'build_models', 'SWDMonitor', 'RunExistsError', 'train']
+__all__ = ['TrainConfig', 'config_path', 'build_data', 'build_models', 'SWDMonitor', 'RunExistsError', 'latest_checkpoint',
+           'train']
 
 # %% ../nbs/21_train.ipynb #6aed2b91
 @dataclass
@@ -107,6 +108,12 @@ class SWDMonitor(Callback):
 # %% ../nbs/21_train.ipynb #ca3c4dfa
 class RunExistsError(FileExistsError): "The run folder already holds a run."
 
+def latest_checkpoint(run:str|Path)->Path|None:
+    "The newest complete checkpoint of a run folder, or None. Epoch files are written before `last.pt`, so a run killed between the two writes resumes from the epoch file."
+    ck = Path(run)/'checkpoints'
+    eps = sorted(ck.glob('epoch_*.pt'))
+    return eps[-1] if eps else (ck/'last.pt' if (ck/'last.pt').exists() else None)
+
 def train(
     cfg:TrainConfig|str|Path,   # Config, or a YAML file / shipped config name
     out:str|Path='runs',        # Parent of the run folder
@@ -122,8 +129,8 @@ def train(
     elif overrides: cfg = TrainConfig.from_dict({**cfg.to_dict(), **overrides}, src='overrides')
     run = Path(out)/cfg.name; state = None
     if resume:
-        last = run/'checkpoints'/'last.pt'
-        if not last.exists(): raise FileNotFoundError(f"{last}: nothing to resume (train without --resume first)")
+        last = latest_checkpoint(run)
+        if last is None: raise FileNotFoundError(f"{run/'checkpoints'}: no checkpoint to resume (train without --resume first)")
         state = load_checkpoint(last)
         cfg = TrainConfig.from_dict({**state['config'], **{k:v for k,v in (overrides or {}).items() if k in ('epochs','device','wandb','eval_every')}}, src=str(last))
         if state['epoch'] >= cfg.epochs: log(f"{run}: already trained for {state['epoch']} epochs (set --epochs higher to continue)")

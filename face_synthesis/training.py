@@ -19,9 +19,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 # %% auto #0
 __all__ = ['bce_gen_loss', 'bce_crit_loss', 'wgan_gen_loss', 'wgan_crit_loss', 'FaceGANLoss', 'gradient_penalty', 'r1_penalty',
-           'GradientPenalty', 'R1Penalty', 'gan_opt_func', 'GANOptTrainer', 'EMA', 'SampleGrids', 'rng_state',
-           'set_rng_state', 'gan_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'NaNGuard', 'LossLog',
-           'plot_run', 'WandbSamples', 'wandb_callbacks', 'gan_learner']
+           'GradientPenalty', 'R1Penalty', 'gan_opt_func', 'GANOptTrainer', 'ema_avg_fn', 'EMA', 'SampleGrids',
+           'rng_state', 'set_rng_state', 'gan_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'NaNGuard',
+           'LossLog', 'plot_run', 'WandbSamples', 'wandb_callbacks', 'gan_learner']
 
 # %% ../nbs/20_training.ipynb #718c7093
 def bce_gen_loss(fake_pred:Tensor, output:Tensor=None, target:Tensor=None)->Tensor:
@@ -114,18 +114,31 @@ class GANOptTrainer(GANTrainer):
         # `Learner.fit` has just set its own lr on `learn.opt` (one of ours after the first fit): put ours back
         self.opt_gen.set_hyper('lr', self.lr_gen); self.opt_crit.set_hyper('lr', self.lr_crit)
         super().before_fit()
+    def __setattr__(self, name, value):
+        # fastai's GANTrainer stores `generator`, `critic` and `gen_mode`, which also resolve on the learner (through
+        # `GANModule`), so fastai's Callback would warn about shadowing on every switch: set them without the warning
+        if name in ('generator', 'critic', 'gen_mode'): object.__setattr__(self, name, value)
+        else: super().__setattr__(name, value)
     def switch(self, gen_mode=None):
         super().switch(gen_mode)
         self.learn.opt = self.opt_gen if self.gen_mode else self.opt_crit
 
 # %% ../nbs/20_training.ipynb #59dc0307
+def ema_avg_fn(decay:float=0.999):
+    "`AveragedModel` update with warm-up: β_t = min(β, (1+t)/(10+t)) where t counts updates."
+    def f(avg:Tensor, new:Tensor, n:Tensor)->Tensor:
+        if not avg.is_floating_point(): return new      # e.g. BatchNorm's num_batches_tracked
+        b = min(decay, (1 + float(n))/(10 + float(n)))
+        return avg.lerp(new, 1 - b)
+    return f
+
 class EMA(Callback):
-    "Keep `learn.ema`, an EMA copy of the generator (`decay` per generator step), for sampling and evaluation."
+    "Keep `learn.ema`, an EMA copy of the generator (`decay` per generator step, warmed up), for sampling and evaluation."
     order = 60
     def __init__(self, decay:float=0.999): self.decay = decay
     def before_fit(self):
         if getattr(self.learn, 'ema', None) is None:
-            self.learn.ema = AveragedModel(self.model.generator, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=True)
+            self.learn.ema = AveragedModel(self.model.generator, avg_fn=ema_avg_fn(self.decay), use_buffers=True)
     def after_step(self):
         if self.gan_trainer.gen_mode: self.learn.ema.update_parameters(self.model.generator)
 

@@ -7,7 +7,7 @@ from conftest import cli, last_line, CLI
 def test_installed_and_lists_commands():
     assert CLI.exists(), f"{CLI} missing: `pip install -e .` did not install the console script"
     out = cli('--help').stdout
-    for c in ('prep', 'synth', 'demo'): assert c in out
+    for c in ('prep', 'synth', 'train', 'demo'): assert c in out
     assert cli('--version').stdout.startswith('face-synthesis 0.')
 
 def test_synth_writes_folder_and_manifest(tmp_path):
@@ -47,7 +47,7 @@ def test_weights_offline_error_names_file_and_folder(tmp_path, monkeypatch):
     assert resolve_weights('20180402-114759-vggface2.pt') == tmp_path/'w'/'20180402-114759-vggface2.pt'
 
 def test_demo_writes_sample_sheet(tmp_path):
-    r = cli('demo', '--out', tmp_path/'demo')
+    r = cli('demo', '--out', tmp_path/'demo', '--no-train')
     assert Path(last_line(r)) == tmp_path/'demo'
     from PIL import Image
     im = Image.open(tmp_path/'demo'/'synthfaces_sheet.png')
