@@ -164,13 +164,14 @@ def train(
         log(f"{run}: resuming after epoch {state['epoch']} (iteration {state['iteration']})")
     t0 = time.time()
     n = cfg.epochs - learn.epoch_offset
-    if n > 0:
-        ctx = (lambda: learn.no_bar()) if not progress else (lambda: __import__('contextlib').nullcontext())
-        with ctx(), learn.no_logging(): learn.fit(n)
+    if n <= 0 and (run/'summary.json').exists(): return run     # finished already: nothing to do, keep its summary
+    ctx = (lambda: learn.no_bar()) if not progress else (lambda: __import__('contextlib').nullcontext())
+    # fit(0) trains nothing but restores the checkpoint (a run killed after its last epoch, before its summary)
+    with ctx(), learn.no_logging(): learn.fit(max(n, 0))
     if getattr(learn, 'nan_error', None):
         atomic_write_json(run/'summary.json', {**info, 'error': learn.nan_error, 'run_dir': str(run)})
         raise FloatingPointError(learn.nan_error)
-    final = mon.score() if n > 0 or 'swd_final' not in info else info['swd_final']
+    final = mon.score()
     plot_run(run, learn)
     summary = {**info, 'swd_final': round(final, 3), 'epochs': cfg.epochs,
                'iterations': learn.iter_offset + (learn.train_iter if n > 0 else 0),
