@@ -105,19 +105,57 @@ def bench_training(results, size=64, bs=64, n_batches=12, width=64):
         print(f"train {loss:8s} {size}x{size}, batch {bs}, width {width}: fastai {n/t_fa:6.1f} img/s, plain PyTorch {n/t_pl:6.1f} img/s, "
               f"ratio {t_pl/t_fa:.3f}  (target >= 0.95)")
 
+def bench_fid(results, n=128):
+    "FID feature extraction speed, and what the real-feature cache saves on a second evaluation."
+    import warnings, numpy as np
+    from PIL import Image
+    from face_synthesis.data.faces import shared_data, list_files
+    from face_synthesis.data.synth import SynthFaces
+    from face_synthesis.metrics.fid import InceptionFeatures, extract_features, real_features
+    from face_synthesis.metrics.eval import evaluate
+    warnings.simplefilter('ignore')
+    inc = InceptionFeatures()
+    x = (SynthFaces(64, 8, size=64).render(np.arange(2*n))['image'] * 255).round().to(torch.uint8)
+    t0 = time.perf_counter(); extract_features(x[:n], inc, bs=64, progress=False); t = time.perf_counter() - t0
+    results['fid_features_img_s'] = n/t
+    print(f"FID Inception features, 64 px -> 299, batch 64, {torch.get_num_threads()} threads: {n/t:6.1f} img/s")
+    with tempfile.TemporaryDirectory() as d:
+        utk = shared_data('utkface')
+        real = Path(d)/'real'; real.mkdir()
+        if utk is not None:
+            for f in [f for f in list_files(utk) if f.suffix == '.jpg'][:n]: (real/f.name).symlink_to(utk/f)
+        else:
+            for i,im in enumerate(x[n:]): Image.fromarray(im.permute(1,2,0).numpy()).save(real/f'{i}.png')
+        cache = Path(d)/'cache'
+        t0 = time.perf_counter(); real_features(real, inc, cache_dir=cache, progress=False); t_cold = time.perf_counter() - t0
+        t0 = time.perf_counter(); real_features(real, inc, cache_dir=cache, progress=False); t_warm = time.perf_counter() - t0
+        results['fid_real_stats_cold_s'], results['fid_real_stats_cached_s'] = t_cold, t_warm
+        results['fid_real_stats_cache_speedup'] = t_cold/t_warm
+        print(f"FID real statistics of {n} images: extracted {t_cold:.1f} s, from cache {t_warm:.2f} s: {t_cold/t_warm:.0f}x  (target >= 10x)")
+        shutil.rmtree(cache)
+        fake1, fake2 = x[:n], x[n:]
+        t0 = time.perf_counter(); evaluate(real, fake1, 'fid,kid', cache_dir=cache, progress=False); t1 = time.perf_counter() - t0
+        t0 = time.perf_counter(); evaluate(real, fake2, 'fid,kid', cache_dir=cache, progress=False); t2 = time.perf_counter() - t0
+        results['fid_eval_first_s'], results['fid_eval_second_s'] = t1, t2
+        results['fid_eval_second_speedup'] = t1/t2
+        print(f"FID+KID evaluation, {n} real vs {n} new fakes: first {t1:.1f} s, second (real cached) {t2:.1f} s: {t1/t2:.1f}x "
+              f"(the fakes are always new, so with equal counts this is bounded by ~2x)")
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--no-compile', action='store_true', help='skip the torch.compile measurement (about a minute)')
     p.add_argument('--n-align', type=int, default=512); p.add_argument('--n-plain', type=int, default=2000)
-    p.add_argument('--only', help='comma-separated subset: synth,prep,train')
+    p.add_argument('--only', help='comma-separated subset: synth,prep,train,fid')
+    p.add_argument('--fid-n', type=int, default=128, help='images per set in the FID benchmark')
     p.add_argument('--train-batches', type=int, default=12, help='batches per timed training epoch')
     a = p.parse_args()
     res = dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(), torch=torch.__version__)
     print(f"face_synthesis benchmarks on {res['cpus']} CPUs, torch {torch.__version__}")
-    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train'}
+    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train', 'fid'}
     if 'synth' in only: bench_synthfaces(res, not a.no_compile)
     if 'prep' in only: bench_prep(res, a.n_align, a.n_plain)
     if 'train' in only: bench_training(res, n_batches=a.train_batches)
+    if 'fid' in only: bench_fid(res, a.fid_n)
     from face_synthesis.core import atomic_write_json
     atomic_write_json(Path('runs/bench/bench.json'), res)
     print(Path('runs/bench/bench.json'))
