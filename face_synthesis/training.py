@@ -19,9 +19,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 # %% auto #0
 __all__ = ['bce_gen_loss', 'bce_crit_loss', 'wgan_gen_loss', 'wgan_crit_loss', 'FaceGANLoss', 'gradient_penalty', 'r1_penalty',
-           'GradientPenalty', 'R1Penalty', 'gan_opt_func', 'GANOptTrainer', 'ema_avg_fn', 'EMA', 'SampleGrids',
-           'rng_state', 'set_rng_state', 'gan_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'NaNGuard',
-           'LossLog', 'plot_run', 'WandbSamples', 'wandb_callbacks', 'gan_learner']
+           'GradientPenalty', 'R1Penalty', 'gan_opt_func', 'GANOptTrainer', 'ema_avg_fn', 'EMA', 'fixed_inputs',
+           'SampleGrids', 'rng_state', 'set_rng_state', 'gan_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint',
+           'NaNGuard', 'LossLog', 'plot_run', 'WandbSamples', 'wandb_callbacks', 'gan_learner']
 
 # %% ../nbs/20_training.ipynb #718c7093
 def bce_gen_loss(fake_pred:Tensor, output:Tensor=None, target:Tensor=None)->Tensor:
@@ -69,13 +69,16 @@ def r1_penalty(real_pred:Tensor, real:Tensor)->Tensor:
     return g.flatten(1).pow(2).sum(1).mean()
 
 # %% ../nbs/20_training.ipynb #ba627e15
+def _with_cond(critic, cond, x): return critic(x, *cond)
+
 class GradientPenalty(Callback):
     "Add λ·GP (WGAN-GP) to the critic loss."
     order = 10
     def __init__(self, lam:float=10.): self.lam = lam; self.last = float('nan')
     def after_loss(self):
         if not self.training or self.gan_trainer.gen_mode: return
-        gp = gradient_penalty(self.model.critic, self.xb[0], self.loss_func.fake)
+        crit = self.model.critic if len(self.xb)==1 else partial(_with_cond, self.model.critic, self.xb[1:])   # conditional critics: C(x, e)
+        gp = gradient_penalty(crit, self.xb[0], self.loss_func.fake)
         self.last = gp.item()
         self.learn.loss_grad = self.loss_grad + self.lam*gp
         self.learn.loss = self.loss_grad.detach().clone()
@@ -87,7 +90,7 @@ class R1Penalty(Callback):
     def before_batch(self):
         self.active = self.training and not self.gan_trainer.gen_mode and self.n % self.every == 0
         if self.training and not self.gan_trainer.gen_mode: self.n += 1
-        if self.active: self.learn.xb = (self.xb[0].detach().requires_grad_(True),)
+        if self.active: self.learn.xb = (self.xb[0].detach().requires_grad_(True), *self.xb[1:])
     def after_loss(self):
         if not self.active: return
         r1 = r1_penalty(self.pred, self.xb[0])
@@ -143,16 +146,30 @@ class EMA(Callback):
         if self.gan_trainer.gen_mode: self.learn.ema.update_parameters(self.model.generator)
 
 # %% ../nbs/20_training.ipynb #f3a34530
+def fixed_inputs(
+    dls,               # `face_dls` DataLoaders (`dls.nz`; conditional ones also `dls.faces`, `dls.cond`)
+    n:int,             # Number of samples
+    seed:int=1234,     # Seed of the noise and of the choice of conditions
+    per_cond:int=1,    # Consecutive samples sharing one condition (a grid row: one identity, different noise)
+)->list[Tensor]:       # [noise] or [noise, condition], on the CPU
+    "Generator inputs that are the same every time: noise, plus conditions drawn from the training set."
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, dls.nz, generator=g)
+    if getattr(dls, 'cond', None) is None: return [z]
+    conds = dls.faces.cond(dls.cond)
+    k = -(-n // per_cond)
+    idx = torch.randperm(len(conds), generator=g)[:k].repeat_interleave(per_cond)[:n]
+    return [z, conds[idx]]
+
 def _global_epoch(cb)->int: return cb.epoch + getattr(cb.learn, 'epoch_offset', 0)
 
 class SampleGrids(Callback):
-    "Save a grid of EMA samples of a fixed noise batch before training and after every epoch."
+    "Save a grid of EMA samples of fixed inputs (conditional: one condition per row) before training and after every epoch."
     order = 70
     def __init__(self, run_dir:Path, n:int=64, nrow:int=8, seed:int=1234):
         store_attr(); self.run_dir = Path(run_dir)
     def before_fit(self):
-        nz = self.dls.nz
-        self.noise = torch.randn(self.n, nz, generator=torch.Generator().manual_seed(self.seed))
+        self.inputs = fixed_inputs(self.dls, self.n, self.seed, per_cond=self.nrow)
         idx = self.run_dir/'grids'/'index.json'
         self.grids = json.loads(idx.read_text()) if idx.exists() else []
         self.grids = [g for g in self.grids if g['epoch'] <= getattr(self.learn, 'epoch_offset', 0)]
@@ -161,7 +178,8 @@ class SampleGrids(Callback):
         "EMA (default) samples of the fixed noise, in [-1,1], on the CPU."
         g = model or (self.learn.ema.module if getattr(self.learn, 'ema', None) is not None else self.model.generator)
         was = g.training; g.eval()
-        with torch.no_grad(): x = torch.cat([g(z.to(self.dls.device)) for z in self.noise.split(64)]).cpu()
+        dev = self.dls.device
+        with torch.no_grad(): x = torch.cat([g(*[t.to(dev) for t in b]) for b in zip(*[t.split(64) for t in self.inputs])]).cpu()
         g.train(was)
         return x
     def _save(self, epoch:int):
