@@ -141,21 +141,47 @@ def bench_fid(results, n=128):
         print(f"FID+KID evaluation, {n} real vs {n} new fakes: first {t1:.1f} s, second (real cached) {t2:.1f} s: {t1/t2:.1f}x "
               f"(the fakes are always new, so with equal counts this is bounded by ~2x)")
 
+def bench_embed(results, n=2048):
+    "Identity-embedding extraction speed (FaceNet at 160 px and the small ArcFace CNN at 32 px), and the cached second pass."
+    import warnings
+    from face_synthesis.data.synth import SynthFaces
+    from face_synthesis.data.loaders import FaceImages
+    from face_synthesis.data.embeddings import FaceNetEncoder, ConvEncoder, embed_images, cached_embeddings
+    warnings.simplefilter('ignore')
+    faces = FaceImages.from_synth(SynthFaces(n//8, 8, size=64, held_out=0.), 'train')
+    fn = FaceNetEncoder(None)   # random weights: the same network and cost as vggface2
+    m = 128
+    t0 = time.perf_counter(); embed_images(fn, faces.images[:m], bs=64); t = time.perf_counter() - t0
+    results['embed_facenet_img_s'] = m/t
+    print(f"identity embeddings, FaceNet InceptionResnetV1 (64 px -> 160), {torch.get_num_threads()} threads: {m/t:6.1f} img/s")
+    enc = ConvEncoder('res', 64, size=32).eval()
+    with tempfile.TemporaryDirectory() as d:
+        for name, e, k in (('FaceNet', fn, 512), ('ArcFace CNN 32 px', enc, n)):   # FaceNet: a realistic folder size
+            sub = FaceImages(faces.images[:k], faces.identity[:k])
+            t0 = time.perf_counter(); cached_embeddings(e, sub, d, progress=False); t_cold = time.perf_counter() - t0
+            t0 = time.perf_counter(); _, info = cached_embeddings(e, sub, d, progress=False); t_warm = time.perf_counter() - t0
+            assert info['hit']
+            key = 'facenet' if e is fn else 'conv'
+            results[f'embed_{key}_cold_s'], results[f'embed_{key}_cached_s'] = t_cold, t_warm
+            results[f'embed_{key}_cache_speedup'] = t_cold/t_warm
+            print(f"embedding cache, {name}, {k} images: computed {t_cold:.2f} s ({k/t_cold:.0f} img/s), cached {t_warm:.3f} s: {t_cold/t_warm:.0f}x  (target >= 50x)")
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--no-compile', action='store_true', help='skip the torch.compile measurement (about a minute)')
     p.add_argument('--n-align', type=int, default=512); p.add_argument('--n-plain', type=int, default=2000)
-    p.add_argument('--only', help='comma-separated subset: synth,prep,train,fid')
+    p.add_argument('--only', help='comma-separated subset: synth,prep,train,fid,embed')
     p.add_argument('--fid-n', type=int, default=128, help='images per set in the FID benchmark')
     p.add_argument('--train-batches', type=int, default=12, help='batches per timed training epoch')
     a = p.parse_args()
     res = dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(), torch=torch.__version__)
     print(f"face_synthesis benchmarks on {res['cpus']} CPUs, torch {torch.__version__}")
-    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train', 'fid'}
+    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train', 'fid', 'embed'}
     if 'synth' in only: bench_synthfaces(res, not a.no_compile)
     if 'prep' in only: bench_prep(res, a.n_align, a.n_plain)
     if 'train' in only: bench_training(res, n_batches=a.train_batches)
     if 'fid' in only: bench_fid(res, a.fid_n)
+    if 'embed' in only: bench_embed(res)
     from face_synthesis.core import atomic_write_json
     atomic_write_json(Path('runs/bench/bench.json'), res)
     print(Path('runs/bench/bench.json'))

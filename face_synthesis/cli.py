@@ -10,7 +10,7 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'CLIError', 'prep', 'synth', 'train_cmd', 'demo', 'eval_cmd', 'parser', 'main']
+__all__ = ['COMMANDS', 'command', 'CLIError', 'prep', 'synth', 'train_cmd', 'demo', 'generate_cmd', 'eval_cmd', 'parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #9f465ecf
 COMMANDS = {}
@@ -107,6 +107,8 @@ def _train_args(p):
 def _summarise(run:Path):
     s = json.loads((run/'summary.json').read_text())
     print(f"SWD (x1e3, EMA samples vs real): init {s['swd_init']:.2f} -> final {s['swd_final']:.2f} (ratio {s['swd_ratio']:.2f})")
+    if 'id_auc' in s:
+        print(f"held-out identities: judge verification AUC {s['id_auc']:.3f}" + (f", identity-factor R² {s['id_factor_r2']:.3f}" if 'id_factor_r2' in s else '') + f"  ({run/'identity.png'})")
     print(f"grids: {run/'grids'}  plots: {run/'plots'}  checkpoint: {run/'checkpoints'/'last.pt'}")
     return s
 
@@ -137,7 +139,7 @@ def _demo_args(p):
     p.add_argument('--data', help='optional real face folder to prepare (e.g. ../shared/data/utkface)')
     p.add_argument('--limit', type=int, default=256, help='at most this many files of --data (0: all)')
     p.add_argument('--size', type=int, default=64, help='side of the sample sheet and prepared crops')
-    p.add_argument('--config', default='synthfaces-wgangp', help='training config of the demo')
+    p.add_argument('--config', default='synthfaces-idcgan', help='training config of the demo (synthfaces-wgangp: the unconditional one)')
     p.add_argument('--epochs', type=int, help='override the config (e.g. 1 for a smoke test)')
     p.add_argument('--no-train', action='store_true', help='only the sample sheet (and --data)')
 
@@ -175,6 +177,85 @@ def demo(args):
     _summarise(run)
     print(run)
 demo.add_args = _demo_args
+
+# %% ../nbs/09_cli.ipynb #524f90c6
+import numpy as np, torch
+
+def _generate_args(p):
+    p.add_argument('run', help='a conditional training run (folder) or one of its checkpoints')
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument('--from-image', nargs='+', metavar='PHOTO', help='detect, align and embed each photo; N variations of each')
+    g.add_argument('--from-embedding', metavar='FILE.npy', help='embeddings (D,) or (K,D) saved with numpy')
+    g.add_argument('--random', type=int, metavar='K', help='K new identities sampled from a Gaussian fitted to the training embeddings')
+    g.add_argument('--interpolate', nargs=2, metavar=('A','B'), help='two photos or .npy embeddings: faces along the path between them')
+    p.add_argument('--n', type=int, default=8, help='variations (different noise) per identity (default 8)')
+    p.add_argument('--steps', type=int, default=8, help='interpolation steps (default 8)')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--no-align', action='store_true', help='photos are already face crops: centre-crop instead of MTCNN')
+    p.add_argument('--out', help='output folder (default RUN/generated)')
+    p.add_argument('--device', help='cpu, cuda, mps')
+
+def _photo_embeddings(paths, enc, size:int, align:bool, device=None):
+    from face_synthesis.data.faces import load_image, FaceAligner, BadImage
+    from face_synthesis.data.embeddings import embed_images
+    imgs = []
+    for p in paths:
+        try: imgs.append(load_image(p))
+        except (BadImage, OSError, FileNotFoundError) as e: raise CLIError(f"{p}: cannot read image ({e})") from e
+    if align:
+        crops = FaceAligner(size=size, device=device)(imgs)
+        for p,c in zip(paths, crops):
+            if c is None: raise CLIError(f"{p}: no face found by MTCNN (pass --no-align if the image is already a face crop)")
+        imgs = [c[0] for c in crops]
+    else:
+        from PIL import ImageOps, Image
+        imgs = [ImageOps.fit(im, (size, size), Image.BICUBIC) for im in imgs]
+    x = torch.stack([torch.from_numpy(np.array(im)).permute(2,0,1) for im in imgs])
+    return embed_images(enc, x), x
+
+def _npy_embeddings(path, dim:int):
+    try: e = torch.from_numpy(np.load(path)).float()
+    except Exception as ex: raise CLIError(f"{path}: not a readable .npy file ({ex})") from ex
+    if e.ndim == 1: e = e[None]
+    if e.ndim != 2 or e.shape[1] != dim: raise CLIError(f"{path}: embeddings must have shape (D,) or (K,D) with D={dim} (this run's encoder), got {tuple(e.shape)}")
+    return torch.nn.functional.normalize(e, dim=1)
+
+@command('generate', 'faces from identity embeddings with a conditional run (photo, .npy, random, interpolation)')
+def generate_cmd(args):
+    from face_synthesis.metrics.eval import load_generator
+    from face_synthesis.data.embeddings import load_encoder
+    from face_synthesis.identity import generate, slerp_embeddings, EmbeddingDistribution
+    if not Path(args.run).exists(): raise CLIError(f"{args.run}: no such run or checkpoint")
+    G,cfg,ckpt = load_generator(args.run, device=args.device)
+    if cfg.model == 'dcgan': raise CLIError(f"{args.run}: model 'dcgan' is unconditional; generate needs an identity-conditioned run (model sa-cgan or unet-cgan)")
+    run = ckpt.parent.parent
+    enc = load_encoder(run/'encoder.pt' if cfg.encoder == 'train' else cfg.encoder, args.device)
+    out = Path(args.out) if args.out else run/'generated'
+    src = None
+    if args.from_image:
+        emb, src = _photo_embeddings(args.from_image, enc, cfg.size, not args.no_align, args.device)
+    elif args.from_embedding: emb = _npy_embeddings(args.from_embedding, cfg.emb_dim)
+    elif args.random:
+        from face_synthesis.train import build_data
+        faces,_,_ = build_data(cfg, run, log=lambda *a: None)    # reuses the run's encoder and embedding cache
+        emb = EmbeddingDistribution(faces.conds['embedding']).sample(args.random, args.seed)
+    if args.interpolate:
+        ends = [(_npy_embeddings(a, cfg.emb_dim) if a.endswith('.npy') else _photo_embeddings([a], enc, cfg.size, not args.no_align, args.device)[0])[0] for a in args.interpolate]
+        emb = slerp_embeddings(*ends, args.steps)
+        z = torch.randn(1, cfg.nz, generator=torch.Generator().manual_seed(args.seed)).expand(len(emb), -1)
+        with torch.no_grad(): imgs = G(z.to(next(G.parameters()).device), emb.to(next(G.parameters()).device)).cpu()
+        nrow = len(emb)
+    else:
+        imgs = generate(G, emb, n_per=args.n, seed=args.seed)
+        if src is not None:   # each row: the photo's crop, then its variations
+            imgs = torch.cat([src.float()[:,None]/127.5 - 1, imgs.view(len(emb), args.n, *imgs.shape[1:])], 1).flatten(0, 1)
+        nrow = args.n + (src is not None)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out/'embeddings.npy') as f: np.save(f, emb.numpy())
+    grid = save_grid(imgs, out/'grid.png', nrow=nrow)
+    print(f"{len(emb)} identities x {nrow if args.interpolate else args.n} images from {ckpt}; embeddings {out/'embeddings.npy'}")
+    print(grid)
+generate_cmd.add_args = _generate_args
 
 # %% ../nbs/09_cli.ipynb #fa5309a9
 def _eval_args(p):

@@ -12,13 +12,16 @@ from .core import *
 from .data.synth import SynthFaces
 from .data.loaders import FaceImages, face_dls
 from .models.dcgan import DCGANGenerator, DCGANDiscriminator, wgan_critic
+from .models.conditional import SACondGenerator, SACondDiscriminator, UNetCondGenerator, ProjectionDiscriminator
+from .data.embeddings import train_identity_encoder, save_encoder, load_encoder, cached_embeddings
+from .training_cond import cond_gan_learner
 from .metrics.swd import swd
 from .training import *
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['TrainConfig', 'config_path', 'build_data', 'build_models', 'SWDMonitor', 'RunExistsError', 'latest_checkpoint',
-           'train']
+__all__ = ['TrainConfig', 'config_path', 'build_encoder', 'build_data', 'build_models', 'SWDMonitor', 'RunExistsError',
+           'latest_checkpoint', 'train']
 
 # %% ../nbs/21_train.ipynb #6aed2b91
 @dataclass
@@ -35,7 +38,15 @@ class TrainConfig(Config):
     ngf:int = cfield(64, lo=4, help='generator width')
     ndf:int = cfield(64, lo=4, help='critic width')
     up:str = cfield('upconv', choices=('upconv', 'convT'), help='generator upsampling')
-    attn_at:int|None = cfield(None, help='self-attention at this resolution (G and D)')
+    attn_at:int|None = cfield(None, help='self-attention at this resolution (G; D one level lower for the SA-cGAN)')
+    model:str = cfield('dcgan', choices=('dcgan', 'sa-cgan', 'unet-cgan'), help="'dcgan' (unconditional), or identity-conditioned: 'sa-cgan' (self-attention cGAN), 'unet-cgan' (U-Net G + projection D)")
+    encoder:str|None = cfield(None, help="identity encoder of a conditional model: 'train' (a CNN trained with ArcFace on the training identities first), an encoder file, or 'facenet-vggface2'")
+    emb_dim:int = cfield(64, lo=2, help="embedding dimension (set from the encoder; the size of a trained one)")
+    encoder_epochs:int = cfield(6, lo=1, help="epochs of encoder training ('train')")
+    emb_weight:float = cfield(1., lo=0, help='weight of the embedding (identity) loss')
+    lpips_weight:float = cfield(0., lo=0, help='weight of the LPIPS loss to the source image (needs the LPIPS AlexNet weights)')
+    d_dropout:float = cfield(0.25, lo=0, hi=0.9, help='dropout in the SA-cGAN discriminator')
+    identity_eval:bool = cfield(False, help='after training: identity AUC (independent judge) and identity-factor R² on held-out identities')
     bs:int = cfield(64, lo=2, help='batch size')
     epochs:int = cfield(10, lo=1, help='epochs (passes over the training images)')
     lr_g:float = cfield(2e-4, lo=0, hi=1, help='generator Adam learning rate')
@@ -66,18 +77,42 @@ def config_path(name:str|Path)->Path:
     avail = sorted(q.stem for q in shipped.glob('*.yaml'))
     raise ConfigError(f"{name}: config file not found (shipped configs: {', '.join(avail)})")
 
-def build_data(cfg:TrainConfig):
-    "(train FaceImages, DataLoaders) for `cfg`."
+def build_encoder(cfg:TrainConfig, faces:FaceImages, run:Path|None=None, log=print):
+    "The identity encoder of a conditional run (None for 'dcgan'); a trained one is saved as RUN/encoder.pt and reused."
+    if cfg.model == 'dcgan': return None
+    if not cfg.encoder: raise ConfigError(f"encoder: model {cfg.model!r} is conditioned on identity embeddings; set encoder to 'train', an encoder file or 'facenet-vggface2'")
+    if cfg.encoder != 'train': return load_encoder(cfg.encoder, cfg.device)
+    p = (run or Path('.'))/'encoder.pt'
+    if p.exists(): return load_encoder(p, cfg.device)
+    t0 = time.time()
+    enc = train_identity_encoder(faces, arch='res', emb_dim=cfg.emb_dim, epochs=cfg.encoder_epochs, seed=cfg.seed, device=cfg.device)
+    if run is not None: save_encoder(enc, p)
+    log(f"identity encoder: ArcFace on {len(faces.classes)} identities, {cfg.encoder_epochs} epochs, {time.time()-t0:.0f} s → {p}")
+    return enc
+
+def build_data(cfg:TrainConfig, run:Path|None=None, log=print):
+    "(train FaceImages, DataLoaders, encoder or None) for `cfg`; conditional runs get `faces.conds['embedding']` (cached)."
     if cfg.data=='synthfaces':
         faces = FaceImages.from_synth(SynthFaces(cfg.n_identities, cfg.per_identity, cfg.size, cfg.data_seed), 'train')
     else:
         if not (Path(cfg.data)/'manifest.csv').exists():
             raise ConfigError(f"data: {cfg.data} is neither 'synthfaces' nor a prepared folder with manifest.csv (run `face-synthesis prep SRC {cfg.data}`)")
         faces = FaceImages.from_folder(cfg.data, 'train', size=cfg.size)
-    return faces, face_dls(faces, bs=cfg.bs, nz=cfg.nz, flip=cfg.flip, device=cfg.device)
+    enc = build_encoder(cfg, faces, run, log)
+    if enc is not None:
+        cache = Path(cfg.data)/'embeddings' if cfg.data != 'synthfaces' else (run or Path('.'))/'cache'
+        faces.conds['embedding'],_ = cached_embeddings(enc, faces, cache, progress=False, device=cfg.device)
+        cfg.emb_dim = faces.conds['embedding'].shape[1]
+    return faces, face_dls(faces, bs=cfg.bs, nz=cfg.nz, flip=cfg.flip, device=cfg.device, cond='embedding' if enc is not None else None), enc
 
 def build_models(cfg:TrainConfig):
-    "(generator, critic) for `cfg`: DCGAN G with a BatchNorm D ('dcgan') or the normalisation-free critic ('wgan-gp')."
+    "(generator, critic) for `cfg`: DCGAN G with a BatchNorm D ('dcgan') or the normalisation-free critic ('wgan-gp'); or a conditional pair."
+    if cfg.model == 'sa-cgan':
+        return (SACondGenerator(cfg.size, cfg.emb_dim, cfg.nz, cfg.ngf, cfg.attn_at),
+                SACondDiscriminator(cfg.size, cfg.emb_dim, cfg.ndf, cfg.attn_at//2 if cfg.attn_at else None, cfg.d_dropout))
+    if cfg.model == 'unet-cgan':
+        return (UNetCondGenerator(cfg.size, cfg.emb_dim, cfg.nz, cfg.ngf, attn_at=cfg.attn_at),
+                ProjectionDiscriminator(cfg.size, cfg.emb_dim, cfg.ndf, cfg.attn_at, sn=cfg.loss != 'wgan-gp'))
     G = DCGANGenerator(cfg.size, cfg.nz, cfg.ngf, cfg.up, cfg.attn_at)
     D = (DCGANDiscriminator(cfg.size, cfg.ndf, norm='bn', attn_at=cfg.attn_at) if cfg.loss=='dcgan'
          else wgan_critic(cfg.size, cfg.ndf, attn_at=cfg.attn_at))
@@ -90,9 +125,9 @@ class SWDMonitor(Callback):
     def __init__(self, real:torch.Tensor, every:int=1, seed:int=4321): self.real,self.every,self.seed = real,every,seed
     def score(self)->float:
         g = self.learn.ema.module if getattr(self.learn, 'ema', None) is not None else self.model.generator
-        z = torch.randn(len(self.real), self.dls.nz, generator=torch.Generator().manual_seed(self.seed))
+        inp = fixed_inputs(self.dls, len(self.real), self.seed)   # conditional: conditions drawn from the training set
         was = g.training; g.eval()
-        with torch.no_grad(): fake = torch.cat([g(b.to(self.dls.device)).cpu() for b in z.split(128)])
+        with torch.no_grad(): fake = torch.cat([g(*[t.to(self.dls.device) for t in b]).cpu() for b in zip(*[t.split(128) for t in inp])])
         g.train(was)
         return swd(self.real, fake, seed=self.seed)['swd']
     def before_epoch(self): self.learn.epoch_metrics = {}
@@ -137,17 +172,25 @@ def train(
     elif (run/'checkpoints').exists() and any((run/'checkpoints').iterdir()):
         raise RunExistsError(f"{run} already holds a run: use --resume to continue it, or another --name")
     run.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run/'config.yaml', cfg.to_yaml())
     set_seed(cfg.seed)
-    faces, dls = build_data(cfg)
+    faces, dls, enc = build_data(cfg, run, log)
+    atomic_write_text(run/'config.yaml', cfg.to_yaml())
     G, D = build_models(cfg)
     real = faces.images[torch.randperm(len(faces), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.eval_n]]
     mon = SWDMonitor(real, cfg.eval_every)
     cbs = [SampleGrids(run, cfg.n_grid), LossLog(run), Checkpoint(run, cfg.keep, state), mon]
     if cfg.wandb: cbs += wandb_callbacks(run, cfg.to_dict())
     cbs += list(extra_cbs or [])
-    learn = gan_learner(dls, G, D, cfg.loss, cfg.lr_g, cfg.lr_d, (cfg.beta1, cfg.beta2), cfg.n_crit, cfg.gp_lambda,
-                        cfg.r1_gamma, cfg.real_label, cfg.ema_decay, cbs=cbs)
+    kw = dict(lr_gen=cfg.lr_g, lr_crit=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), n_crit=cfg.n_crit, gp_lambda=cfg.gp_lambda,
+              r1_gamma=cfg.r1_gamma, real_label=cfg.real_label, ema_decay=cfg.ema_decay, cbs=cbs)
+    if enc is None: learn = gan_learner(dls, G, D, cfg.loss, **kw)
+    else:
+        lp = None
+        if cfg.lpips_weight:
+            from face_synthesis.metrics.image import LPIPS
+            lp = LPIPS()
+        learn = cond_gan_learner(dls, G, D, cfg.loss, encoder=enc if cfg.emb_weight else None, emb_weight=cfg.emb_weight,
+                                 lpips=lp, lpips_weight=cfg.lpips_weight, **kw)
     learn.run_config, learn.total_epochs = cfg.to_dict(), cfg.epochs
     learn.epoch_offset = state['epoch'] if state else 0
     learn.iter_offset = state['iteration'] if state else 0
@@ -176,7 +219,10 @@ def train(
     summary = {**info, 'swd_final': round(final, 3), 'epochs': cfg.epochs,
                'iterations': learn.iter_offset + (learn.train_iter if n > 0 else 0),
                'train_seconds': round(time.time()-t0, 1), 'swd_ratio': round(final/info['swd_init'], 3) if info.get('swd_init') else None,
-               'run_dir': str(run), 'grids': str(run/'grids'), 'plots': str(run/'plots'), 'loss': cfg.loss, 'size': cfg.size}
+               'run_dir': str(run), 'grids': str(run/'grids'), 'plots': str(run/'plots'), 'loss': cfg.loss, 'model': cfg.model, 'size': cfg.size}
+    if cfg.identity_eval:
+        from face_synthesis.identity import evaluate_identity
+        summary.update(evaluate_identity(run, log=log))
     atomic_write_json(run/'summary.json', summary)
     if cfg.wandb:
         try:

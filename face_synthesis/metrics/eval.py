@@ -118,10 +118,11 @@ def load_generator(
     return G, cfg, ckpt
 
 @torch.no_grad()
-def sample_generator(G, n:int, nz:int, seed:int=0, bs:int=256)->Tensor:
-    "`n` uint8 samples of `G` from seeded noise (CPU)."
+def sample_generator(G, n:int, nz:int, seed:int=0, bs:int=256, conds:Tensor|None=None)->Tensor:
+    "`n` uint8 samples of `G` from seeded noise (CPU); a conditional `G` gets `conds[i % len(conds)]` as the i-th condition."
     dev = next(G.parameters()).device; g = torch.Generator().manual_seed(seed)
-    out = [G(torch.randn(min(bs, n-i), nz, generator=g).to(dev)).cpu() for i in range(0, n, bs)]
+    c = None if conds is None else conds[torch.arange(n) % len(conds)]
+    out = [G(torch.randn(min(bs, n-i), nz, generator=g).to(dev), *([] if c is None else [c[i:i+bs].to(dev)])).cpu() for i in range(0, n, bs)]
     return ((torch.cat(out).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 # %% ../../nbs/35_metrics.eval.ipynb #d9c8e0c4
@@ -166,8 +167,13 @@ def evaluate_run(
         lp = LPIPS(backbone=lpips_backbone).to(next(G.parameters()).device)
         ppl_res = ppl(G, lp, n=n, space='z', seed=seed)
         ppl_res.update(lpips=f'{lp.net}/{lp.backbone}')
-    fake = sample_generator(G, n, cfg.nz, seed)
     real = _real_for(cfg, data, n)
+    conds = None
+    if cfg.model != 'dcgan':   # conditional: one generated face per real image, conditioned on its identity embedding
+        from face_synthesis.data.embeddings import load_encoder, embed_images
+        enc = load_encoder(ckpt.parent.parent/'encoder.pt' if cfg.encoder == 'train' else cfg.encoder)
+        conds = embed_images(enc, real if isinstance(real, Tensor) else _load_tensor(real, n, cfg.size))
+    fake = sample_generator(G, n, cfg.nz, seed, conds=conds)
     rest = [m for m in ms if m != 'ppl']
     res = evaluate(real, fake, rest, n=n, cache_dir=cache_dir, seed=seed, progress=progress) if rest else dict(settings=dict(seed=seed), warnings=[])
     res['settings'].update(metrics=ms, checkpoint=str(ckpt), ema=ema, real=str(real) if not isinstance(real, Tensor) else f'synthfaces (size {cfg.size}, seed {cfg.data_seed})', config=cfg.name)
@@ -199,7 +205,11 @@ class MetricsMonitor(Callback):
     def score(self)->dict:
         g = self.learn.ema.module if getattr(self.learn, 'ema', None) is not None else self.model.generator
         was = g.training; g.eval()
-        fake = sample_generator(g, self.n, self.dls.nz, self.seed)
+        conds = None
+        if getattr(self.dls, 'cond', None) is not None:   # conditional: conditions drawn from the training set
+            from face_synthesis.training import fixed_inputs
+            conds = fixed_inputs(self.dls, self.n, self.seed)[1]
+        fake = sample_generator(g, self.n, self.dls.nz, self.seed, conds=conds)
         g.train(was)
         out = {}
         with warnings.catch_warnings():
