@@ -12,6 +12,7 @@ from .core import *
 from .data.synth import SynthFaces, ID_FACTORS
 from .data.loaders import FaceImages
 from .data.embeddings import *
+from .metrics.identity import verification
 from fastai.torch_core import TensorImage, TensorBase
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.transforms import IntToFloatTensor, Normalize
@@ -51,11 +52,11 @@ class EmbeddingDistribution:
     def __init__(self, emb:Tensor, shrink:float=1e-3):
         e = emb.double(); self.mean = e.mean(0)
         cov = torch.cov(e.T) + shrink*torch.eye(e.shape[1], dtype=e.dtype)
-        self.dist = torch.distributions.MultivariateNormal(self.mean, covariance_matrix=cov)
+        self.cov, self.L = cov, torch.linalg.cholesky(cov)
     def sample(self, n:int, seed:int=0)->Tensor:
-        torch.manual_seed(seed)   # MultivariateNormal has no generator argument
-        return F.normalize(self.dist.sample((n,)).float(), dim=1)
-    def save(self, path): atomic_write_json(path, dict(mean=self.mean.tolist(), cov=self.dist.covariance_matrix.tolist()))
+        "`n` unit embeddings, seeded without touching the global RNG."
+        z = torch.randn(n, len(self.mean), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        return F.normalize((self.mean + z @ self.L.T).float(), dim=1)
 
 # %% ../nbs/24_identity.ipynb #7590717a
 class _FactorDataset(torch.utils.data.Dataset):
@@ -117,7 +118,7 @@ def evaluate_identity(
     cond = embed_images(enc, tst.images)
     fake = _to_u8(generate(G, cond, seed=seed))
     jf, jr = embed_images(judge, fake), embed_images(judge, tst.images)
-    res = dict(id_auc=verification_auc(jf, tst.identity, jr, tst.identity), id_auc_real=verification_auc(jr, tst.identity),
+    res = dict(id_auc=verification(jf, tst.identity, emb2=jr, ids2=tst.identity)['auc'], id_auc_real=verification(jr, tst.identity)['auc'],
                id_cos_encoder=float((embed_images(enc, fake)*cond).sum(1).mean()), n_test_identities=len(tst.classes), n_test_images=len(tst))
     if 'id_factors' in trn.conds:
         reader = train_factor_regressor(trn, seed=cfg.seed + 2)

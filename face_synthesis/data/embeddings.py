@@ -21,8 +21,8 @@ from .loaders import FaceImages, read_manifest
 
 # %% auto #0
 __all__ = ['FACENET_WEIGHTS', 'FaceNetEncoder', 'ConvEncoder', 'CosineClassifier', 'MarginLoss', 'identity_dls',
-           'train_identity_encoder', 'embed_images', 'verification_auc', 'save_encoder', 'load_encoder', 'encoder_key',
-           'images_key', 'cached_embeddings']
+           'train_identity_encoder', 'embed_images', 'save_encoder', 'load_encoder', 'encoder_key', 'images_key',
+           'cached_embeddings']
 
 # %% ../../nbs/04_data.embeddings.ipynb #a65845b8
 FACENET_WEIGHTS = {
@@ -161,13 +161,11 @@ def train_identity_encoder(
     if encoder is None: encoder = ConvEncoder(arch, emb_dim, width, size=min(faces.size, 64))
     dls = identity_dls(faces, bs=bs, device=device)
     learn = Learner(dls, CosineClassifier(encoder, len(faces.classes)), loss_func=MarginLoss(loss), opt_func=Adam)
-    learn.encoder_classes = faces.classes
     with learn.no_logging():
         if progress: learn.fit_one_cycle(epochs, lr)
         else:
             with learn.no_bar(): learn.fit_one_cycle(epochs, lr)
-    learn.recorder.final_loss = float(learn.recorder.losses[-1]) if learn.recorder.losses else float('nan')
-    encoder.train_loss = learn.recorder.final_loss
+    encoder.train_loss = float(learn.recorder.losses[-1]) if learn.recorder.losses else float('nan')
     return encoder.cpu().eval()
 
 # %% ../../nbs/04_data.embeddings.ipynb #3a220c14
@@ -190,20 +188,6 @@ def embed_images(
     encoder.train(was)
     return torch.cat(out) if out else torch.empty(0, getattr(encoder, 'emb_dim', 0))
 
-def verification_auc(
-    emb:Tensor,      # (N, D) embeddings
-    labels,          # (N,) identity labels
-    emb2:Tensor|None=None, labels2=None, # A second set: pairs are then (row of emb, row of emb2)
-    exclude_diagonal:bool=True, # Leave out pairs (i, i): an image with itself, or a generated image with its source
-)->float:
-    "ROC AUC of cosine similarity for same- vs different-identity pairs."
-    from sklearn.metrics import roc_auc_score
-    a = F.normalize(emb.float(), dim=1); la = np.asarray(labels)
-    b,lb = (a,la) if emb2 is None else (F.normalize(emb2.float(), dim=1), np.asarray(labels2))
-    sim = (a @ b.T).numpy(); same = la[:,None]==lb[None]
-    mask = ~np.eye(len(la), len(lb), dtype=bool) if exclude_diagonal else np.ones_like(same)
-    if same[mask].all() or not same[mask].any(): raise ValueError("verification needs both same- and different-identity pairs")
-    return float(roc_auc_score(same[mask], sim[mask]))
 
 # %% ../../nbs/04_data.embeddings.ipynb #02b03992
 def save_encoder(encoder:nn.Module, path:str|Path)->Path:

@@ -58,12 +58,20 @@ def verification(
     emb,                 # (N,D) embeddings
     ids,                 # (N,) identity labels
     fars=(1e-3, 1e-2, 1e-1), # False-accept rates at which TAR is reported
+    emb2=None, ids2=None,    # A second set: pairs are then (row of `emb`, row of `emb2`), e.g. generated vs real faces
+    exclude_diagonal:bool=True, # With `emb2`: leave out pairs (i, i), e.g. a generated face and its own source photo
 )->dict:                 # {'auc', 'tar@far=…', 'n_pairs_same', 'n_pairs_diff'}
     "Face-verification view of embeddings: cosine scores of all same/different-identity pairs, ROC AUC and TAR at fixed FAR."
     emb = torch.as_tensor(np.asarray(emb), dtype=torch.float64); ids = np.asarray(ids)
     if len(emb) != len(ids): raise ValueError(f"{len(emb)} embeddings but {len(ids)} labels")
-    e = F.normalize(emb, dim=1); s = (e @ e.T).numpy()
-    iu = np.triu_indices(len(e), 1); same = (ids[:,None] == ids[None])[iu]; score = s[iu]
+    e = F.normalize(emb, dim=1)
+    if emb2 is None:
+        iu = np.triu_indices(len(e), 1); same = (ids[:,None] == ids[None])[iu]; score = (e @ e.T).numpy()[iu]
+    else:
+        e2 = F.normalize(torch.as_tensor(np.asarray(emb2), dtype=torch.float64), dim=1); ids2 = np.asarray(ids2)
+        if len(e2) != len(ids2): raise ValueError(f"{len(e2)} embeddings but {len(ids2)} labels in the second set")
+        m = ~np.eye(len(e), len(e2), dtype=bool) if exclude_diagonal else np.ones((len(e), len(e2)), dtype=bool)
+        same = (ids[:,None] == ids2[None])[m]; score = (e @ e2.T).numpy()[m]
     if same.all() or not same.any(): raise ValueError("verification needs both same- and different-identity pairs")
     far,tar,_ = roc_curve(same, score)
     out = dict(auc=float(roc_auc_score(same, score)), n_pairs_same=int(same.sum()), n_pairs_diff=int((~same).sum()))
