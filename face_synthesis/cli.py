@@ -196,21 +196,10 @@ def _generate_args(p):
     p.add_argument('--device', help='cpu, cuda, mps')
 
 def _photo_embeddings(paths, enc, size:int, align:bool, device=None):
-    from face_synthesis.data.faces import load_image, FaceAligner, BadImage
+    from face_synthesis.identity import face_crops
     from face_synthesis.data.embeddings import embed_images
-    imgs = []
-    for p in paths:
-        try: imgs.append(load_image(p))
-        except (BadImage, OSError, FileNotFoundError) as e: raise CLIError(f"{p}: cannot read image ({e})") from e
-    if align:
-        crops = FaceAligner(size=size, device=device)(imgs)
-        for p,c in zip(paths, crops):
-            if c is None: raise CLIError(f"{p}: no face found by MTCNN (pass --no-align if the image is already a face crop)")
-        imgs = [c[0] for c in crops]
-    else:
-        from PIL import ImageOps, Image
-        imgs = [ImageOps.fit(im, (size, size), Image.BICUBIC) for im in imgs]
-    x = torch.stack([torch.from_numpy(np.array(im)).permute(2,0,1) for im in imgs])
+    try: x = face_crops(paths, size, align, device)
+    except ValueError as e: raise CLIError(str(e)) from e
     return embed_images(enc, x), x
 
 def _npy_embeddings(path, dim:int):

@@ -20,7 +20,7 @@ from fastai.learner import Learner
 from fastai.optimizer import Adam
 
 # %% auto #0
-__all__ = ['generate', 'slerp_embeddings', 'EmbeddingDistribution', 'train_factor_regressor', 'evaluate_identity']
+__all__ = ['generate', 'slerp_embeddings', 'EmbeddingDistribution', 'face_crops', 'train_factor_regressor', 'evaluate_identity']
 
 # %% ../nbs/24_identity.ipynb #d47f6f91
 @torch.no_grad()
@@ -57,6 +57,30 @@ class EmbeddingDistribution:
         "`n` unit embeddings, seeded without touching the global RNG."
         z = torch.randn(n, len(self.mean), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
         return F.normalize((self.mean + z @ self.L.T).float(), dim=1)
+
+# %% ../nbs/24_identity.ipynb #f0b414af
+def face_crops(
+    photos:list,      # Image paths or PIL images
+    size:int,         # Side of the crops
+    align:bool=True,  # MTCNN detection + alignment (False: centre crop, for images that are already face crops)
+    device=None,      # Device for MTCNN
+)->Tensor:            # (N, 3, size, size) uint8
+    "Face crops of photos, aligned like the training data; `ValueError` naming any photo that cannot be read or has no face."
+    from PIL import Image, ImageOps
+    from face_synthesis.data.faces import load_image, FaceAligner, BadImage
+    name = lambda p: 'photo' if isinstance(p, Image.Image) else str(p)
+    imgs = []
+    for p in photos:
+        if isinstance(p, Image.Image): imgs.append(p.convert('RGB')); continue
+        try: imgs.append(load_image(p))
+        except (BadImage, OSError) as e: raise ValueError(f"{p}: cannot read image ({e})") from e
+    if align:
+        crops = FaceAligner(size=size, device=device)(imgs)
+        for p,c in zip(photos, crops):
+            if c is None: raise ValueError(f"{name(p)}: no face found by MTCNN (pass --no-align / align=False if the image is already a face crop)")
+        imgs = [c[0] for c in crops]
+    else: imgs = [ImageOps.fit(im, (size, size), Image.BICUBIC) for im in imgs]
+    return torch.stack([torch.from_numpy(np.array(im)).permute(2,0,1) for im in imgs])
 
 # %% ../nbs/24_identity.ipynb #7590717a
 class _FactorDataset(torch.utils.data.Dataset):
