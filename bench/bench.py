@@ -166,22 +166,66 @@ def bench_embed(results, n=2048):
             results[f'embed_{key}_cache_speedup'] = t_cold/t_warm
             print(f"embedding cache, {name}, {k} images: computed {t_cold:.2f} s ({k/t_cold:.0f} img/s), cached {t_warm:.3f} s: {t_cold/t_warm:.0f}x  (target >= 50x)")
 
+def bench_widgets(results, reps=30):
+    """Widget update latency at 64 px on the CPU: what one slider event costs once the debounce fires (generator forward,
+    PNG encoding, similarities for the identity explorer, the loss plot for the epoch viewer)."""
+    import io, json, numpy as np, pandas as pd
+    from PIL import Image
+    from face_synthesis.models.dcgan import DCGANGenerator
+    from face_synthesis.models.conditional import SACondGenerator
+    from face_synthesis.data.embeddings import ConvEncoder
+    from face_synthesis.widgets import LatentExplorer, IdentityExplorer, EpochViewer, pca_directions
+    torch.manual_seed(0)
+    def lat(change):
+        "Milliseconds from a control change to the new picture in the widget (one redraw), median and p90."
+        ts = []
+        for i in range(reps):
+            t0 = time.perf_counter(); change(i); ts.append(1000*(time.perf_counter() - t0))
+        return np.median(ts), np.percentile(ts, 90)
+    G = DCGANGenerator(64, nz=100, ngf=64).eval()   # the utkface-dcgan-64 generator (weights do not change the cost)
+    for n in (1, 4):
+        ex = LatentExplorer(G, pca_directions(G, k=8, n=512), n=n, debounce=0)
+        med, p90 = lat(lambda i: ex.set(PC0=(i % 7) - 3.))
+        results[f'widget_latent_64_n{n}_ms'] = med
+        print(f"latent explorer, DCGAN 64 px, {n} image(s): update {med:6.1f} ms median, {p90:6.1f} ms p90 (+30 ms debounce)  (target <= 200 ms)")
+    Gc = SACondGenerator(64, emb_dim=64, nz=100, ngf=64, attn_at=32).eval()
+    enc = ConvEncoder('res', 64, size=64).eval()
+    faces = {f'id {i}': torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8) for i in range(4)}
+    ix = IdentityExplorer(Gc, enc, faces, n=6, debounce=0)
+    med, p90 = lat(lambda i: ix.set(seed=i + 1))
+    results['widget_identity_64_n6_ms'] = med
+    print(f"identity explorer, SA-cGAN 64 px, 6 variations + similarities: update {med:6.1f} ms median, {p90:6.1f} ms p90  (target <= 200 ms)")
+    with tempfile.TemporaryDirectory() as d:
+        run = Path(d)/'run'; (run/'grids').mkdir(parents=True); (run/'logs').mkdir()
+        idx = []
+        for e in range(21):
+            Image.fromarray(np.random.randint(0, 255, (530, 530, 3), np.uint8)).save(run/'grids'/f'epoch_{e:04d}.png')
+            idx.append(dict(epoch=e, iteration=e*60, path=f'grids/epoch_{e:04d}.png'))
+        (run/'grids'/'index.json').write_text(json.dumps(idx))
+        it = np.arange(1, 1261)
+        pd.DataFrame(dict(iteration=it, epoch=(it-1)//60 + 1, mode=np.where(it % 2, 'gen', 'crit'), loss=np.random.randn(len(it)))).to_csv(run/'logs'/'losses.csv', index=False)
+        v = EpochViewer(run, scale=1)
+        med, p90 = lat(lambda i: v.show((i + 1) % 21))
+        results['widget_epoch_ms'] = med
+        print(f"epoch viewer, 8x8 grid of 64 px + loss plot: update {med:6.1f} ms median, {p90:6.1f} ms p90 (first view of an epoch draws its plot; later views are cached)")
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--no-compile', action='store_true', help='skip the torch.compile measurement (about a minute)')
     p.add_argument('--n-align', type=int, default=512); p.add_argument('--n-plain', type=int, default=2000)
-    p.add_argument('--only', help='comma-separated subset: synth,prep,train,fid,embed')
+    p.add_argument('--only', help='comma-separated subset: synth,prep,train,fid,embed,widgets')
     p.add_argument('--fid-n', type=int, default=128, help='images per set in the FID benchmark')
     p.add_argument('--train-batches', type=int, default=12, help='batches per timed training epoch')
     a = p.parse_args()
     res = dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(), torch=torch.__version__)
     print(f"face_synthesis benchmarks on {res['cpus']} CPUs, torch {torch.__version__}")
-    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train', 'fid', 'embed'}
+    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train', 'fid', 'embed', 'widgets'}
     if 'synth' in only: bench_synthfaces(res, not a.no_compile)
     if 'prep' in only: bench_prep(res, a.n_align, a.n_plain)
     if 'train' in only: bench_training(res, n_batches=a.train_batches)
     if 'fid' in only: bench_fid(res, a.fid_n)
     if 'embed' in only: bench_embed(res)
+    if 'widgets' in only: bench_widgets(res)
     from face_synthesis.core import atomic_write_json
     atomic_write_json(Path('runs/bench/bench.json'), res)
     print(Path('runs/bench/bench.json'))
