@@ -120,7 +120,7 @@ def evaluate_identity(
     seed:int=0,            # Noise seed of the generated faces
     min_visible_r2:float=0.5, # A factor counts in `id_factor_r2` when the reader recovers it from real held-out photos with at least this R²
     log=print,
-)->dict:                   # id_auc, id_factor_r2 (SynthFaces), their real-image ceilings, n_test_identities
+)->dict:                   # id_auc, id_factor_r2 (SynthFaces), their real-image and encoder ceilings, n_test_identities
     "Zero-shot identity evaluation of a conditional run on its held-out identities; writes RUN/identity.json and RUN/identity.png."
     from sklearn.metrics import r2_score
     from face_synthesis.metrics.eval import load_generator
@@ -157,6 +157,13 @@ def evaluate_identity(
                    id_factors_visible=[n for n,v in zip(names, vis) if v],
                    id_factor_r2_each={n: round(float(r2_score(y[:,i], pf[:,i])), 3) for i,n in enumerate(names)},
                    id_factor_r2_each_real={n: round(float(v), 3) for n,v in zip(names, r2r)})
+        # the encoder's ceiling: what a linear read-out of the conditioning embedding (fitted on the training
+        # identities) recovers of the factors of held-out identities; a generator fed only this embedding cannot do better
+        from sklearn.linear_model import RidgeCV
+        probe = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(embed_images(enc, trn.images).numpy(), trn.cond('id_factors').numpy())
+        pe = probe.predict(cond.numpy())
+        res.update(id_factor_r2_encoder=float(r2_score(y[:,vis], pe[:,vis])) if vis.any() else float('nan'),
+                   id_factor_r2_each_encoder={n: round(float(r2_score(y[:,i], pe[:,i])), 3) for i,n in enumerate(names)})
     res = {k: round(v, 4) if isinstance(v, float) else v for k,v in res.items()}
     # a picture: for 8 held-out identities, a real photo then 7 generated variations (different noise)
     first = [int(np.flatnonzero(tst.identity == c)[0]) for c in tst.classes[:8]]
@@ -165,5 +172,5 @@ def evaluate_identity(
     save_grid(torch.cat([real, var], 1).flatten(0, 1), run/'identity.png', nrow=8)
     atomic_write_json(run/'identity.json', {**res, 'judge': str(jp), 'checkpoint': str(ckpt), 'seconds': round(time.time()-t0, 1)})
     log(f"held-out identities ({res['n_test_identities']}): judge verification AUC {res['id_auc']:.3f} (real vs real {res['id_auc_real']:.3f})"
-        + (f", identity-factor R² {res['id_factor_r2']:.3f} (real {res['id_factor_r2_real']:.3f})" if 'id_factor_r2' in res else '') + f" → {run/'identity.png'}")
+        + (f", identity-factor R² {res['id_factor_r2']:.3f} (real {res['id_factor_r2_real']:.3f}, encoder ceiling {res['id_factor_r2_encoder']:.3f})" if 'id_factor_r2' in res else '') + f" → {run/'identity.png'}")
     return res
