@@ -45,6 +45,29 @@ def wait_all_run(page, timeout:float):
         time.sleep(2)
     pytest.fail(f"the notebook did not finish in {timeout:.0f} s; prompts: {page.evaluate(PROMPTS)}")
 
+STARTED = "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')].some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))"
+
+def kernel_ready(lab, timeout:float=90):
+    "Wait until the server has an idle kernel with the browser connected to it (the toolbar's indicator says 'idle' before any kernel exists)."
+    t_end = time.time() + timeout
+    while time.time() < t_end:
+        try: ks = json.loads(urllib.request.urlopen(f"{lab['base']}/api/kernels?token={lab['token']}", timeout=5).read())
+        except OSError: ks = []
+        if any(k.get('execution_state') == 'idle' and k.get('connections', 0) >= 1 for k in ks): return
+        time.sleep(0.5)
+    pytest.fail(f"no kernel became ready in {timeout:.0f} s; log:\n{lab['log'].read_text()[-3000:]}")
+
+def run_all(page, lab, tries:int=3):
+    "Run > Run All Cells, the menu a person would use; retried if no cell starts (a click before the kernel is wired up is dropped)."
+    from playwright.sync_api import TimeoutError as PWTimeout
+    for _ in range(tries):
+        kernel_ready(lab)
+        page.locator('.lm-MenuBar-item', has_text='Run').first.click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        try: page.wait_for_function(STARTED, timeout=30_000); return
+        except PWTimeout: page.keyboard.press('Escape')
+    pytest.fail(f"Run All did not start any cell in {tries} tries")
+
 def free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
@@ -95,10 +118,7 @@ def test_widget_notebook_in_jupyterlab(lab):
             page = browser.new_page(viewport={'width': 1400, 'height': 1000})
             page.goto(f"{lab['base']}/lab/tree/{NB.name}?token={lab['token']}")
             page.wait_for_selector('.jp-NotebookPanel .jp-Cell', timeout=90_000)
-            # wait for the kernel, then Run > Run All Cells (the menu a person would use)
-            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', state='attached', timeout=90_000)
-            page.locator('.lm-MenuBar-item', has_text='Run').first.click()
-            page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+            run_all(page, lab)
             wait_all_run(page, timeout=480)
             assert page.locator('.fs-epoch-viewer img').count() >= 2   # two runs side by side
 
