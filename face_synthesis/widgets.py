@@ -334,6 +334,7 @@ class IdentityExplorer(_Viewer):
         self.G, self.enc, self.judge, self.n, self.scale = G, encoder, judge if judge is not None else encoder, n, scale
         self.judge_name = 'judge' if judge is not None else 'encoder'
         self.nz, self._embed = _latent_dim(G), embed_images
+        self._src_judge = {}   # name → judge embedding of that source face, computed once
         self.faces = dict(sources); self.size = size or next(iter(self.faces.values())).shape[-1]
         self.emb = {k: embed_images(encoder, v[None])[0] for k,v in self.faces.items()}
         names = list(self.faces)
@@ -387,6 +388,7 @@ class IdentityExplorer(_Viewer):
         crop = face_crops([photo], self.size, align=align)[0]
         name = name or (Path(photo).stem if isinstance(photo, (str, Path)) else f'photo {len(self.faces)}')
         self.faces[name], self.emb[name] = crop, self._embed(self.enc, crop[None])[0]
+        self._src_judge.pop(name, None)
         other, self._quiet = self.other.value, True
         try: self.source.options = self.other.options = list(self.faces)
         finally: self._quiet = False
@@ -412,10 +414,10 @@ class IdentityExplorer(_Viewer):
 
     def similarities(self, imgs:Tensor, name:str|None=None)->Tensor:
         "Cosine similarity (judge or encoder) of each image to the face of source `name` (default: the selected one)."
-        src = self.faces[name or self.source.value]
-        u8 = ((imgs.clamp(-1, 1) + 1)*127.5).round().to(torch.uint8)
-        e = self._embed(self.judge, torch.cat([src[None], u8]))
-        return F.normalize(e[1:], dim=1) @ F.normalize(e[0], dim=0)
+        from face_synthesis.identity import _to_u8
+        name = name or self.source.value
+        if name not in self._src_judge: self._src_judge[name] = F.normalize(self._embed(self.judge, self.faces[name][None])[0], dim=0)
+        return F.normalize(self._embed(self.judge, _to_u8(imgs)), dim=1) @ self._src_judge[name]
 
     def update(self):
         t0 = time.perf_counter()
