@@ -156,6 +156,8 @@ def evaluate_identity(
                    id_factor_r2_all=float(r2_score(y, pf)), id_factor_r2_all_real=float(r2_score(y, pr)),
                    id_factors_visible=[n for n,v in zip(names, vis) if v],
                    id_factor_r2_each={n: round(float(r2_score(y[:,i], pf[:,i])), 3) for i,n in enumerate(names)},
+                   # correlation separates 'the factor is not in the generated faces' (≈ 0) from 'it is there, shifted or shrunk' (high)
+                   id_factor_corr_each={n: round(float(np.corrcoef(y[:,i], pf[:,i])[0,1]), 3) if pf[:,i].std() > 0 else 0. for i,n in enumerate(names)},
                    id_factor_r2_each_real={n: round(float(v), 3) for n,v in zip(names, r2r)})
         # the encoder's ceiling: what a linear read-out of the conditioning embedding (fitted on the training
         # identities) recovers of the factors of held-out identities; a generator fed only this embedding cannot do better
