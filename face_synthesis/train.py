@@ -43,6 +43,7 @@ class TrainConfig(Config):
     encoder:str|None = cfield(None, help="identity encoder of a conditional model: 'train' (a CNN trained with ArcFace on the training identities first), an encoder file, or 'facenet-vggface2'")
     emb_dim:int = cfield(64, lo=2, help="embedding dimension (set from the encoder; the size of a trained one)")
     encoder_epochs:int = cfield(6, lo=1, help="epochs of encoder training ('train')")
+    judge_epochs:int|None = cfield(None, lo=1, help="epochs of the identity-evaluation judge (default: encoder_epochs)")
     emb_weight:float = cfield(1., lo=0, help='weight of the embedding (identity) loss')
     lpips_weight:float = cfield(0., lo=0, help='weight of the LPIPS loss to the source image (needs the LPIPS AlexNet weights)')
     d_dropout:float = cfield(0.25, lo=0, hi=0.9, help='dropout in the SA-cGAN discriminator')
