@@ -120,6 +120,7 @@ def evaluate_identity(
     seed:int=0,            # Noise seed of the generated faces
     min_visible_r2:float=0.5, # A factor counts in `id_factor_r2` when the reader recovers it from real held-out photos with at least this R²
     log=print,
+    progress:bool=True,    # Progress bars while decoding a prepared folder
 )->dict:                   # id_auc, id_factor_r2 (SynthFaces), their real-image and encoder ceilings, n_test_identities
     "Zero-shot identity evaluation of a conditional run on its held-out identities; writes RUN/identity.json and RUN/identity.png."
     from sklearn.metrics import r2_score
@@ -131,7 +132,7 @@ def evaluate_identity(
     if cfg.data == 'synthfaces':
         ds = SynthFaces(cfg.n_identities, cfg.per_identity, cfg.size, cfg.data_seed)
         trn, tst = FaceImages.from_synth(ds, 'train'), FaceImages.from_synth(ds, 'test')
-    else: trn, tst = FaceImages.from_folder(cfg.data, 'train', size=cfg.size), FaceImages.from_folder(cfg.data, 'test', size=cfg.size)
+    else: trn, tst = [FaceImages.from_folder(cfg.data, s, size=cfg.size, progress=progress) for s in ('train', 'test')]
     if len(tst.classes) < 2: raise ValueError(f"{cfg.data}: the test split has {len(tst.classes)} identities; identity evaluation needs held-out identities")
     # the judge: different architecture and seed from the conditioning encoder, trained on its own
     jp = run/'judge.pt'

@@ -91,14 +91,14 @@ def build_encoder(cfg:TrainConfig, faces:FaceImages, run:Path|None=None, log=pri
     log(f"identity encoder: ArcFace on {len(faces.classes)} identities, {cfg.encoder_epochs} epochs, {time.time()-t0:.0f} s → {p}")
     return enc
 
-def build_data(cfg:TrainConfig, run:Path|None=None, log=print):
+def build_data(cfg:TrainConfig, run:Path|None=None, log=print, progress:bool=True):
     "(train FaceImages, DataLoaders, encoder or None) for `cfg`; conditional runs get `faces.conds['embedding']` (cached)."
     if cfg.data=='synthfaces':
         faces = FaceImages.from_synth(SynthFaces(cfg.n_identities, cfg.per_identity, cfg.size, cfg.data_seed), 'train')
     else:
         if not (Path(cfg.data)/'manifest.csv').exists():
             raise ConfigError(f"data: {cfg.data} is neither 'synthfaces' nor a prepared folder with manifest.csv (run `face-synthesis prep SRC {cfg.data}`)")
-        faces = FaceImages.from_folder(cfg.data, 'train', size=cfg.size)
+        faces = FaceImages.from_folder(cfg.data, 'train', size=cfg.size, progress=progress)
     enc = build_encoder(cfg, faces, run, log)
     if enc is not None:
         cache = Path(cfg.data)/'embeddings' if cfg.data != 'synthfaces' else (run or Path('.'))/'cache'
@@ -174,7 +174,7 @@ def train(
         raise RunExistsError(f"{run} already holds a run: use --resume to continue it, or another --name")
     run.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
-    faces, dls, enc = build_data(cfg, run, log)
+    faces, dls, enc = build_data(cfg, run, log, progress=progress)
     atomic_write_text(run/'config.yaml', cfg.to_yaml())
     G, D = build_models(cfg)
     real = faces.images[torch.randperm(len(faces), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.eval_n]]
@@ -223,7 +223,7 @@ def train(
                'run_dir': str(run), 'grids': str(run/'grids'), 'plots': str(run/'plots'), 'loss': cfg.loss, 'model': cfg.model, 'size': cfg.size}
     if cfg.identity_eval:
         from face_synthesis.identity import evaluate_identity
-        summary.update(evaluate_identity(run, log=log))
+        summary.update(evaluate_identity(run, log=log, progress=progress))
     atomic_write_json(run/'summary.json', summary)
     if cfg.wandb:
         try:
