@@ -108,7 +108,7 @@ def _summarise(run:Path):
     s = json.loads((run/'summary.json').read_text())
     print(f"SWD (x1e3, EMA samples vs real): init {s['swd_init']:.2f} -> final {s['swd_final']:.2f} (ratio {s['swd_ratio']:.2f})")
     if 'id_auc' in s:
-        print(f"held-out identities: judge verification AUC {s['id_auc']:.3f}" + (f", identity-factor R² {s['id_factor_r2']:.3f}" if 'id_factor_r2' in s else '') + f"  ({run/'identity.png'})")
+        print(f"held-out identities: judge verification AUC {s['id_auc']:.3f}" + (f", identity-factor R² {s['id_factor_r2']:.3f}" if 'id_factor_r2' in s else '') + (f" (a perfect generator fed these embeddings: {s['id_factor_r2_oracle']:.3f})" if 'id_factor_r2_oracle' in s else '') + f"  ({run/'identity.png'})")
     print(f"grids: {run/'grids'}  plots: {run/'plots'}  checkpoint: {run/'checkpoints'/'last.pt'}")
     return s
 

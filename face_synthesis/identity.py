@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from .core import *
-from .data.synth import SynthFaces, ID_FACTORS
+from .data.synth import SynthFaces, ID_FACTORS, HAIR_STYLES, render_faces, nuisance_factors
 from .data.loaders import FaceImages
 from .data.embeddings import *
 from .metrics.identity import verification
@@ -20,7 +20,8 @@ from fastai.learner import Learner
 from fastai.optimizer import Adam
 
 # %% auto #0
-__all__ = ['generate', 'slerp_embeddings', 'EmbeddingDistribution', 'face_crops', 'train_factor_regressor', 'evaluate_identity']
+__all__ = ['generate', 'slerp_embeddings', 'EmbeddingDistribution', 'face_crops', 'train_factor_regressor', 'render_estimates',
+           'evaluate_identity']
 
 # %% ../nbs/24_identity.ipynb #d47f6f91
 @torch.no_grad()
@@ -112,6 +113,23 @@ def train_factor_regressor(
 def _apply(m, images:Tensor, bs:int=256)->Tensor:
     m.eval(); return torch.cat([m(b.float()/127.5-1 if b.dtype==torch.uint8 else b) for b in images.split(bs)])
 
+# %% ../nbs/24_identity.ipynb #b5d2e4f1
+def render_estimates(
+    est,               # (N, len(ID_FACTORS)) identity factors: the truth, or estimates of it (any real values)
+    size:int,          # Image side
+    nuisance_idx,      # (N,) sample indices whose nuisance factors (pose, light, expression, background) to use
+    seed:int=0,        # Dataset seed of those nuisance factors
+    bs:int=128,        # Render batch size
+)->Tensor:             # (N, 3, size, size) uint8
+    "SynthFaces faces with identity factors `est` (clipped to their range, hair style rounded) under the nuisance of samples `nuisance_idx`."
+    est = torch.as_tensor(np.asarray(est), dtype=torch.float32)
+    if est.ndim != 2 or est.shape[1] != len(ID_FACTORS): raise ValueError(f"est must be (N, {len(ID_FACTORS)}) identity factors, got {tuple(est.shape)}")
+    hs = ID_FACTORS.index('hair_style')
+    f = est.clamp(0, 1); f[:, hs] = est[:, hs].round().clamp(0, len(HAIR_STYLES) - 1)
+    nu = nuisance_factors(np.asarray(nuisance_idx).reshape(-1), seed)
+    out = [(render_faces(f[s:s+bs], nu[s:s+bs], size)[0]*255).round_().to(torch.uint8) for s in range(0, len(f), bs)]
+    return torch.cat(out) if out else torch.empty(0, 3, size, size, dtype=torch.uint8)
+
 # %% ../nbs/24_identity.ipynb #219da777
 def _to_u8(x:Tensor)->Tensor: return ((x.clamp(-1, 1) + 1)*127.5).round().to(torch.uint8)
 
@@ -121,7 +139,7 @@ def evaluate_identity(
     min_visible_r2:float=0.5, # A factor counts in `id_factor_r2` when the reader recovers it from real held-out photos with at least this R²
     log=print,
     progress:bool=True,    # Progress bars while decoding a prepared folder
-)->dict:                   # id_auc, id_factor_r2 (SynthFaces), their real-image and encoder ceilings, n_test_identities
+)->dict:                   # id_auc, id_factor_r2 (SynthFaces), their real-image, encoder and perfect-generator ceilings, n_test_identities
     "Zero-shot identity evaluation of a conditional run on its held-out identities; writes RUN/identity.json and RUN/identity.png."
     from sklearn.metrics import r2_score
     from face_synthesis.metrics.eval import load_generator
@@ -172,6 +190,14 @@ def evaluate_identity(
         res.update(id_factor_r2_encoder=float(e[vis].mean()) if vis.any() else float('nan'),
                    id_factor_r2_sampler=float((2*e[vis] - 1).mean()) if vis.any() else float('nan'),
                    id_factor_r2_each_encoder={n: round(float(v), 3) for n,v in zip(names, e)})
+        # a perfect generator (SynthFaces only): the read-out's estimate of each held-out face's factors, rendered by SynthFaces
+        # itself under nuisance no image of the dataset has, read back by the same reader. It scores what a generator that drew
+        # each factor's posterior mean and rendered it exactly would score, the reader's own error included
+        if cfg.data == 'synthfaces':
+            po = _apply(reader, render_estimates(pe, cfg.size, ds.indices('test') + len(ds), cfg.data_seed)).numpy()
+            o = np.array([r2_score(y[:,i], po[:,i]) for i in range(y.shape[1])])
+            res.update(id_factor_r2_oracle=float(o[vis].mean()) if vis.any() else float('nan'),
+                       id_factor_r2_each_oracle={n: round(float(v), 3) for n,v in zip(names, o)})
         # the reader's values averaged over 8 noises per condition: how much of the gap is noise drawing the factors
         pk = _apply(reader, _to_u8(generate(G, cond, n_per=8, seed=seed + 2))).numpy().reshape(len(cond), 8, -1).mean(1)
         res.update(id_factor_r2_noise_mean=float(r2_score(y[:,vis], pk[:,vis])) if vis.any() else float('nan'))
@@ -184,5 +210,6 @@ def evaluate_identity(
     atomic_write_json(run/'identity.json', {**res, 'judge': str(jp), 'checkpoint': str(ckpt), 'seconds': round(time.time()-t0, 1)})
     log(f"held-out identities ({res['n_test_identities']}): judge verification AUC {res['id_auc']:.3f} (real vs real {res['id_auc_real']:.3f})"
         + (f", identity-factor R² {res['id_factor_r2']:.3f} (real {res['id_factor_r2_real']:.3f}, encoder ceiling {res['id_factor_r2_encoder']:.3f}, "
-           f"faithful sampler {res['id_factor_r2_sampler']:.3f}, mean over 8 noises {res['id_factor_r2_noise_mean']:.3f})" if 'id_factor_r2' in res else '') + f" → {run/'identity.png'}")
+           f"faithful sampler {res['id_factor_r2_sampler']:.3f}, mean over 8 noises {res['id_factor_r2_noise_mean']:.3f}"
+           + (f", perfect generator {res['id_factor_r2_oracle']:.3f}" if 'id_factor_r2_oracle' in res else '') + ')' if 'id_factor_r2' in res else '') + f" → {run/'identity.png'}")
     return res
