@@ -166,41 +166,37 @@ def evaluate_identity(
     if 'id_factors' in trn.conds:
         reader = train_factor_regressor(trn, seed=cfg.seed + 2)
         y = tst.cond('id_factors').numpy()
+        r2_each = lambda p: np.array([r2_score(y[:,i], p[:,i]) for i in range(y.shape[1])])   # per factor
         pf, pr = _apply(reader, fake).numpy(), _apply(reader, tst.images).numpy()
-        r2r = np.array([r2_score(y[:,i], pr[:,i]) for i in range(y.shape[1])])
-        vis = r2r >= min_visible_r2   # factors the reader can see in *real* held-out photos at this size
+        rf, rr = r2_each(pf), r2_each(pr)
+        vis = rr >= min_visible_r2   # factors the reader can see in *real* held-out photos at this size
         names = list(ID_FACTORS) if y.shape[1] == len(ID_FACTORS) else [f'f{i}' for i in range(y.shape[1])]
-        res.update(id_factor_r2=float(r2_score(y[:,vis], pf[:,vis])) if vis.any() else float('nan'),
-                   id_factor_r2_real=float(r2_score(y[:,vis], pr[:,vis])) if vis.any() else float('nan'),
-                   id_factor_r2_all=float(r2_score(y, pf)), id_factor_r2_all_real=float(r2_score(y, pr)),
-                   id_factors_visible=[n for n,v in zip(names, vis) if v],
-                   id_factor_r2_each={n: round(float(r2_score(y[:,i], pf[:,i])), 3) for i,n in enumerate(names)},
+        # summaries average per-factor R² over the visible factors (= sklearn's r2_score over those columns)
+        summ = lambda a: float(a[vis].mean()) if vis.any() else float('nan')
+        each = lambda a: {n: round(float(v), 3) for n,v in zip(names, a)}
+        res.update(id_factor_r2=summ(rf), id_factor_r2_real=summ(rr), id_factor_r2_all=float(rf.mean()), id_factor_r2_all_real=float(rr.mean()),
+                   id_factors_visible=[n for n,v in zip(names, vis) if v], id_factor_r2_each=each(rf),
                    # correlation separates 'the factor is not in the generated faces' (≈ 0) from 'it is there, shifted or shrunk' (high)
                    id_factor_corr_each={n: round(float(np.corrcoef(y[:,i], pf[:,i])[0,1]), 3) if pf[:,i].std() > 0 else 0. for i,n in enumerate(names)},
-                   id_factor_r2_each_real={n: round(float(v), 3) for n,v in zip(names, r2r)})
+                   id_factor_r2_each_real=each(rr))
         # the encoder's ceiling: what a linear read-out of the conditioning embedding (fitted on the training
         # identities) recovers of the factors of held-out identities; a generator fed only this embedding cannot do better
         from sklearn.linear_model import RidgeCV
         probe = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(embed_images(enc, trn.images).numpy(), trn.cond('id_factors').numpy())
-        pe = probe.predict(cond.numpy())
-        e = np.array([r2_score(y[:,i], pe[:,i]) for i in range(y.shape[1])])
+        pe = probe.predict(cond.numpy()); e = r2_each(pe)
         # a generator that draws faithfully from p(face | embedding) draws each factor from its posterior given the
         # embedding, independently of the truth: E[(f - f')²] = 2(1 - e)·Var(f), so its expected single-sample R² is 2e - 1
         # (e: the read-out's R², taken as the embedding's information); a generator that drew the posterior mean would score e
-        res.update(id_factor_r2_encoder=float(e[vis].mean()) if vis.any() else float('nan'),
-                   id_factor_r2_sampler=float((2*e[vis] - 1).mean()) if vis.any() else float('nan'),
-                   id_factor_r2_each_encoder={n: round(float(v), 3) for n,v in zip(names, e)})
+        res.update(id_factor_r2_encoder=summ(e), id_factor_r2_sampler=summ(2*e - 1), id_factor_r2_each_encoder=each(e))
         # a perfect generator (SynthFaces only): the read-out's estimate of each held-out face's factors, rendered by SynthFaces
         # itself under nuisance no image of the dataset has, read back by the same reader. It scores what a generator that drew
         # each factor's posterior mean and rendered it exactly would score, the reader's own error included
         if cfg.data == 'synthfaces':
-            po = _apply(reader, render_estimates(pe, cfg.size, ds.indices('test') + len(ds), cfg.data_seed)).numpy()
-            o = np.array([r2_score(y[:,i], po[:,i]) for i in range(y.shape[1])])
-            res.update(id_factor_r2_oracle=float(o[vis].mean()) if vis.any() else float('nan'),
-                       id_factor_r2_each_oracle={n: round(float(v), 3) for n,v in zip(names, o)})
+            o = r2_each(_apply(reader, render_estimates(pe, cfg.size, ds.indices('test') + len(ds), cfg.data_seed)).numpy())
+            res.update(id_factor_r2_oracle=summ(o), id_factor_r2_each_oracle=each(o))
         # the reader's values averaged over 8 noises per condition: how much of the gap is noise drawing the factors
         pk = _apply(reader, _to_u8(generate(G, cond, n_per=8, seed=seed + 2))).numpy().reshape(len(cond), 8, -1).mean(1)
-        res.update(id_factor_r2_noise_mean=float(r2_score(y[:,vis], pk[:,vis])) if vis.any() else float('nan'))
+        res.update(id_factor_r2_noise_mean=summ(r2_each(pk)))
     res = {k: round(v, 4) if isinstance(v, float) else v for k,v in res.items()}
     # a picture: for 8 held-out identities, a real photo then 7 generated variations (different noise)
     first = [int(np.flatnonzero(tst.identity == c)[0]) for c in tst.classes[:8]]
