@@ -49,13 +49,13 @@ def bench_prep(results, n_align, n_plain):
 
 def bench_training(results, size=64, bs=64, n_batches=12, width=64):
     """Training throughput (images/s through G and D, every batch counted) of DCGAN and WGAN-GP at `size` px:
-    through the fastai Learner (`gan_learner`) and through a plain PyTorch loop doing the same work
+    through the fastai Learner (`FaceGANLearner.unconditional`) and through a plain PyTorch loop doing the same work
     (same models, fastai Adam optimisers, schedule, GP, EMA, NaN check, batch preprocessing)."""
     import copy, numpy as np
     from face_synthesis.core import set_seed
     from face_synthesis.data.loaders import FaceImages, face_dls
     from face_synthesis.models.dcgan import DCGANGenerator, DCGANDiscriminator, wgan_critic
-    from face_synthesis.training import gan_learner, gradient_penalty, gan_opt_func, bce_gen_loss, bce_crit_loss, wgan_gen_loss, wgan_crit_loss
+    from face_synthesis.learner.core import FaceGANLearner, gradient_penalty, gan_opt_func, bce_gen_loss, bce_crit_loss, wgan_gen_loss, wgan_crit_loss
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
     torch.set_num_threads(os.cpu_count() or 1)
     g = torch.Generator().manual_seed(0)
@@ -68,7 +68,7 @@ def bench_training(results, size=64, bs=64, n_batches=12, width=64):
         # fastai
         G, D = models()
         dls = face_dls(faces, bs=bs, device='cpu')
-        learn = gan_learner(dls, G, D, loss)
+        learn = FaceGANLearner.unconditional(dls, G, D, loss)
         with learn.no_bar(), learn.no_logging():
             learn.fit(1)                                    # warm-up (allocations, first-call overheads)
             t0 = time.perf_counter(); learn.fit(1); t_fa = time.perf_counter() - t0
@@ -112,7 +112,7 @@ def bench_fid(results, n=128):
     from face_synthesis.data.faces import shared_data, list_files
     from face_synthesis.data.synth import SynthFaces
     from face_synthesis.metrics.fid import InceptionFeatures, extract_features, real_features
-    from face_synthesis.metrics.eval import evaluate
+    from face_synthesis.metrics.evaluate import evaluate
     warnings.simplefilter('ignore')
     inc = InceptionFeatures()
     x = (SynthFaces(64, 8, size=64).render(np.arange(2*n))['image'] * 255).round().to(torch.uint8)
@@ -146,7 +146,7 @@ def bench_embed(results, n=2048):
     import warnings
     from face_synthesis.data.synth import SynthFaces
     from face_synthesis.data.loaders import FaceImages
-    from face_synthesis.data.embeddings import FaceNetEncoder, ConvEncoder, embed_images, cached_embeddings
+    from face_synthesis.models.encoders import FaceNetEncoder, ConvEncoder, embed_images, cached_embeddings
     warnings.simplefilter('ignore')
     faces = FaceImages.from_synth(SynthFaces(n//8, 8, size=64, held_out=0.), 'train')
     fn = FaceNetEncoder(None)   # random weights: the same network and cost as vggface2
@@ -173,7 +173,7 @@ def bench_widgets(results, reps=30):
     from PIL import Image
     from face_synthesis.models.dcgan import DCGANGenerator
     from face_synthesis.models.conditional import SACondGenerator
-    from face_synthesis.data.embeddings import ConvEncoder
+    from face_synthesis.models.encoders import ConvEncoder
     from face_synthesis.widgets import LatentExplorer, IdentityExplorer, EpochViewer, pca_directions
     torch.manual_seed(0)
     def lat(change):

@@ -5,15 +5,21 @@
 # %% ../nbs/10_layers.ipynb #232ebba6
 from __future__ import annotations
 import math
+from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from .core import *
 from fastai.layers import SelfAttention
 
 # %% auto #0
-__all__ = ['norm_layer', 'up_block', 'down_block', 'ResUp', 'ResDown', 'EqConv2d', 'EqLinear', 'MinibatchStdDev', 'dcgan_init']
+__all__ = ['spectral', 'norm_layer', 'up_block', 'down_block', 'ResUp', 'ResDown', 'EqConv2d', 'EqLinear', 'MinibatchStdDev',
+           'dcgan_init']
 
 # %% ../nbs/10_layers.ipynb #2ee72204
+def spectral(m:nn.Module, on:bool=True)->nn.Module:
+    "`m` with spectral normalisation of its weight (Miyato et al. 2018) when `on`, else `m` itself."
+    return nn.utils.parametrizations.spectral_norm(m) if on else m
+
 def norm_layer(kind:str|None, ch:int)->nn.Module:
     "Normalisation by name: 'bn' (BatchNorm), 'in' (InstanceNorm, affine), 'ln' (LayerNorm over C,H,W via GroupNorm(1)), None."
     if kind is None or kind=='none': return nn.Identity()
@@ -41,14 +47,14 @@ def down_block(
 )->nn.Sequential:        # Halves the spatial size
     "Critic block: 4×4 stride-2 conv, norm, LeakyReLU(0.2) (DCGAN, Radford et al. 2016)."
     conv = nn.Conv2d(ni, nf, 4, 2, 1, bias=norm is None)
-    return nn.Sequential(nn.utils.parametrizations.spectral_norm(conv) if sn else conv, norm_layer(norm, nf), nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(spectral(conv, sn), norm_layer(norm, nf), nn.LeakyReLU(0.2, inplace=True))
 
 # %% ../nbs/10_layers.ipynb #0ac18515
 class ResUp(nn.Module):
     "Residual block that doubles the resolution: BN-ReLU-Up-Conv-BN-ReLU-Conv + Up-Conv1×1 shortcut."
     def __init__(self, ni:int, nf:int, sn:bool=False):
         super().__init__()
-        c = (lambda m: nn.utils.parametrizations.spectral_norm(m)) if sn else (lambda m: m)
+        c = partial(spectral, on=sn)
         self.bn1,self.bn2 = nn.BatchNorm2d(ni),nn.BatchNorm2d(nf)
         self.c1,self.c2,self.sc = c(nn.Conv2d(ni, nf, 3, padding=1)),c(nn.Conv2d(nf, nf, 3, padding=1)),c(nn.Conv2d(ni, nf, 1))
     def forward(self, x):
@@ -60,7 +66,7 @@ class ResDown(nn.Module):
     "Residual block that halves the resolution (no normalisation; optional spectral norm), as in BigGAN's D."
     def __init__(self, ni:int, nf:int, sn:bool=True, preact:bool=True):
         super().__init__()
-        c = (lambda m: nn.utils.parametrizations.spectral_norm(m)) if sn else (lambda m: m)
+        c = partial(spectral, on=sn)
         self.c1,self.c2,self.sc,self.preact = c(nn.Conv2d(ni, nf, 3, padding=1)),c(nn.Conv2d(nf, nf, 3, padding=1)),c(nn.Conv2d(ni, nf, 1)),preact
     def forward(self, x):
         h = F.relu(x) if self.preact else x

@@ -7,8 +7,8 @@ from conftest import cli, last_line, CLI
 TINY = ['--set', 'n_identities=12', 'per_identity=4', 'ngf=8', 'ndf=8', 'bs=8', 'eval_n=32', 'n_grid=16', 'eval_every=0', 'device=cpu']
 
 def _weights(run):
-    from face_synthesis.training import load_checkpoint
-    s = load_checkpoint(Path(run)/'checkpoints'/'last.pt')
+    from face_synthesis.run import Run
+    s = Run(run).state()
     return s, {f'{m}.{k}': v for m in ('generator', 'critic', 'ema') for k, v in s[m].items()}
 
 def test_train_writes_run_folder(tmp_path):
@@ -48,3 +48,11 @@ def test_config_errors_name_the_key(tmp_path):
     assert r.returncode == 2 and 'missing.yaml' in r.stderr and 'synthfaces-wgangp' in r.stderr, r.stderr
     r = cli('train', '--resume', tmp_path/'nothing', check=False)
     assert r.returncode == 2 and 'nothing' in r.stderr
+
+def test_resume_refuses_overrides_it_cannot_honour(tmp_path):
+    cli('train', '--out', tmp_path, '--name', 'r', '--epochs', 1, '--no-progress', *TINY)
+    r = cli('train', '--resume', tmp_path/'r', '--epochs', 2, '--set', 'ngf=16', check=False)
+    assert r.returncode == 2 and "cannot change 'ngf'" in r.stderr, r.stderr
+    assert not (tmp_path/'r'/'checkpoints'/'epoch_0002.pt').exists()
+    cli('train', '--resume', tmp_path/'r', '--epochs', 2, '--set', 'eval_every=1', '--no-progress')   # a resumable override
+    assert (tmp_path/'r'/'checkpoints'/'epoch_0002.pt').exists()

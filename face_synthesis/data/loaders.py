@@ -21,7 +21,7 @@ from ..core import *
 from .synth import SynthFaces, ID_FACTORS
 
 # %% auto #0
-__all__ = ['FaceImages', 'read_manifest', 'GANDataset', 'FaceDL', 'face_dls']
+__all__ = ['FaceImages', 'read_manifest', 'GANDataset', 'FaceDL', 'pm1_tfms', 'face_dls']
 
 # %% ../../nbs/03_data.loaders.ipynb #3dd9446c
 class FaceImages:
@@ -142,6 +142,11 @@ class FaceDL(TfmdDL):
         if not show: return imgs
         return show_images(imgs, nrow=nrow, value_range=(0,1), **kwargs)
 
+# %% ../../nbs/03_data.loaders.ipynb #b24d08bb
+def pm1_tfms()->list:
+    "fastai batch transforms mapping uint8 images to float in [-1,1] (`IntToFloatTensor`, then `Normalize` with mean = std = 0.5)."
+    return [IntToFloatTensor(), Normalize.from_stats(0.5, 0.5, cuda=False)]
+
 # %% ../../nbs/03_data.loaders.ipynb #df116c4c
 def face_dls(
     train:FaceImages|SynthFaces|str|Path, # Training images (or a SynthFaces / prepared folder to read the 'train' split from)
@@ -159,7 +164,7 @@ def face_dls(
     if isinstance(train, SynthFaces): train = FaceImages.from_synth(train, 'train')
     elif isinstance(train, (str, Path)): train = FaceImages.from_folder(train, 'train', size=size)
     device = get_device(device)
-    kw = dict(after_batch=[IntToFloatTensor(), Normalize.from_stats(0.5, 0.5, cuda=False)], n_inp=1 if cond is None else 2, device=device, num_workers=num_workers)
+    kw = dict(after_batch=pm1_tfms(), n_inp=1 if cond is None else 2, device=device, num_workers=num_workers)
     trn = FaceDL(GANDataset(train, nz, cond), bs=bs, shuffle=True, drop_last=drop_last and len(train)>bs,
                  after_item=[FlipItem(0.5)] if flip else [], **kw)
     val = FaceDL(GANDataset(valid if valid is not None else FaceImages(train.images[:0], conds={k:v[:0] for k,v in train.conds.items()}), nz, cond, split_idx=1),
