@@ -10,14 +10,16 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'CLIError', 'prep', 'synth', 'train_cmd', 'demo', 'generate_cmd', 'eval_cmd', 'parser', 'main']
+__all__ = ['COMMANDS', 'command', 'CLIError', 'parser', 'main']
 
 # %% ../nbs/70_cli.ipynb #9f465ecf
 COMMANDS = {}
 
 def command(name:str, help:str):
     "Register `f(args)` as subcommand `name`; `f.add_args(parser)` declares its options."
-    def deco(f): COMMANDS[name] = (f, help); return f
+    def deco(f):
+        f.__doc__ = f.__doc__ or f"`face-synthesis {name}`: {help}."
+        COMMANDS[name] = (f, help); return f
     return deco
 
 class CLIError(Exception):

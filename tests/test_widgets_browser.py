@@ -1,5 +1,5 @@
 """The widgets as a researcher uses them: JupyterLab in a real browser. A Jupyter server on 127.0.0.1 (token auth)
-opens a copy of nbs/40_widgets.ipynb, headless Chromium (Debian's package, driven by Playwright with
+opens a copy of nbs/60_widgets.ipynb, headless Chromium (Debian's package, driven by Playwright with
 `executable_path`, since Playwright's own browser download does not work offline) runs every cell, drags a latent
 slider and checks that the generated image changed. A screenshot is kept in runs/test-artifacts/ (or
 $FACE_SYNTHESIS_ARTIFACTS) for a person to look at."""
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT/'nbs'/'40_widgets.ipynb'
+NB = ROOT/'nbs'/'60_widgets.ipynb'
 ARTIFACTS = Path(os.environ.get('FACE_SYNTHESIS_ARTIFACTS', ROOT/'runs'/'test-artifacts'))
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
                  '--disable-background-networking', '--disable-component-update', '--disable-sync']

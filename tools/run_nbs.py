@@ -1,7 +1,7 @@
 """Execute notebooks in place to refresh their saved outputs (for the docs), skipping what `nbdev_test` skips:
 cells flagged with a test flag (`#| slow`, `#| cuda`), `#| eval: false`, and the `nbdev_export()` cell.
 Unlike `jupyter nbconvert --execute`, which runs every cell (a `#| slow` cell trains for hours).
-Usage: python tools/run_nbs.py nbs/20_training.ipynb ... ; set IN_TEST=1 for the CI-sized settings."""
+Usage: python tools/run_nbs.py nbs/40_learner.core.ipynb ... ; set IN_TEST=1 for the CI-sized settings."""
 import os, sys, re
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb

@@ -62,7 +62,9 @@ def folder_labels(rel:Path)->dict:
     if len(rel.parts) < 2: raise LabelError(f"{rel}: expected IDENTITY/FILE, but the file is not in a sub-folder")
     return dict(identity=str(rel.parent))
 
-def no_labels(rel:Path)->dict: return {}
+def no_labels(rel:Path)->dict:
+    "No labels: every file is its own, unlabelled image."
+    return {}
 
 LABELERS = dict(utkface=utkface_labels, yale=yale_labels, folder=folder_labels, none=no_labels)
 

@@ -340,7 +340,7 @@ class FaceGANLearner(GANLearner):
         self.loss_grad = self.loss_grad + term
         self.loss = self.loss_grad.detach().clone()
 
-# %% ../../nbs/40_learner.core.ipynb #ba96930e
+# %% ../../nbs/40_learner.core.ipynb #97240f0f
 def _objective(loss:str, n_crit:int|None, gp_lambda:float, r1_gamma:float, real_label:float, ema_decay:float|None):
     "(gen loss, critic loss, critic steps, callbacks) of an objective."
     if loss not in ('wgan-gp', 'dcgan'): raise ValueError(f"unknown GAN loss {loss!r}: use 'wgan-gp' or 'dcgan'")

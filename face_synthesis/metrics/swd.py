@@ -19,8 +19,12 @@ def _blur(x:Tensor, k:Tensor)->Tensor:
     C = x.shape[1]
     return F.conv2d(F.pad(x, (2,2,2,2), mode='reflect'), k.to(x).view(1,1,5,5).expand(C,1,5,5), groups=C)
 
-def pyr_down(x:Tensor)->Tensor: return _blur(x, _GAUSS)[:, :, ::2, ::2]
+def pyr_down(x:Tensor)->Tensor:
+    "Blur with the 5×5 binomial kernel, then keep every second pixel (half the size)."
+    return _blur(x, _GAUSS)[:, :, ::2, ::2]
+
 def pyr_up(x:Tensor)->Tensor:
+    "Insert zeros between pixels, then blur with 4× the kernel (twice the size); the inverse step of `pyr_down`."
     B,C,H,W = x.shape
     up = x.new_zeros(B, C, 2*H, 2*W); up[:, :, ::2, ::2] = x
     return _blur(up, _GAUSS*4)

@@ -124,7 +124,7 @@ class ProjectionDiscriminator(nn.Module):
         h = F.relu(self.body(x)).sum((2,3))
         return self.psi(h) + (self.V(e.flatten(1))*h).sum(1, keepdim=True)
 
-# %% ../../nbs/13_models.conditional.ipynb #f4cae341
+# %% ../../nbs/13_models.conditional.ipynb #23c74f2c
 @register_model('sa-cgan', conditional=True)
 def _sa_cgan(cfg, emb_dim:int):
     "Self-attention cGAN: Upsample+Conv generator, concatenation critic with dropout (SA at attn_at in G, one level lower in D)."

@@ -83,7 +83,7 @@ def n_params(m:nn.Module)->int:
     "Number of parameters of `m`."
     return sum(p.numel() for p in m.parameters())
 
-# %% ../../nbs/12_models.dcgan.ipynb #16bbdf72
+# %% ../../nbs/12_models.dcgan.ipynb #5611ea76
 @register_model('dcgan')
 def _dcgan(cfg, emb_dim=None):
     "DCGAN generator with a BatchNorm discriminator (loss dcgan) or the WGAN-GP critic (loss wgan-gp)."
