@@ -87,7 +87,7 @@ synth.add_args = _synth_args
 
 # %% ../nbs/70_cli.ipynb #47cd2187
 def _parse_sets(sets:list[str])->dict:
-    "`key=value` strings → dict, values parsed as YAML scalars (so 64 is an int, 1e-4 a float, null None)."
+    "`key=value` strings (dotted keys: `optim.epochs=3`) → dict, values parsed as YAML scalars (so 64 is an int, 1e-4 a float, null None)."
     import yaml
     out = {}
     for s in sets or []:
@@ -103,14 +103,14 @@ def _train_args(p):
     p.add_argument('--epochs', type=int, help='total epochs (with --resume: train further)')
     p.add_argument('--device', help='cpu, cuda, mps')
     p.add_argument('--wandb', action='store_true', help='log to W&B (offline unless WANDB_MODE is set)')
-    p.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='override config fields')
+    p.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='override config keys (section.key=value, e.g. optim.lr_g=1e-4)')
     p.add_argument('--no-progress', action='store_true')
 
 def _evaluate_after_training(run:Path, progress:bool)->Path:
     "Run the evaluations the config asks for after training (identity evaluation), once, into the run's summary."
     from face_synthesis.run import Run
     r = Run(run)
-    if r.config.identity_eval and 'id_auc' not in r.summary:
+    if r.config.eval.identity and 'id_auc' not in r.summary:
         from face_synthesis.eval_identity import evaluate_identity
         r.update_summary(**evaluate_identity(r, progress=progress))
     return run
@@ -129,9 +129,9 @@ def train_cmd(args):
     from face_synthesis.train import train
     from face_synthesis.run import Run, TrainConfig, config_path, RunExistsError
     over = _parse_sets(args.set)
-    for k in ('name','epochs','device'):
-        if getattr(args, k) is not None: over[k] = getattr(args, k)
-    if args.wandb: over['wandb'] = True
+    for k,key in (('name', 'name'), ('epochs', 'optim.epochs'), ('device', 'device')):
+        if getattr(args, k) is not None: over[key] = getattr(args, k)
+    if args.wandb: over['log.wandb'] = True
     try:
         if args.resume:
             run = Path(args.resume)
@@ -184,10 +184,10 @@ def demo(args):
     if args.no_train: print(out); return
     from face_synthesis.train import train
     from face_synthesis.run import Run, TrainConfig, config_path
-    cfg = TrainConfig.from_yaml(config_path(args.config), dict(name='run', **({'epochs':args.epochs} if args.epochs else {})))
+    cfg = TrainConfig.from_yaml(config_path(args.config), {'name': 'run', **({'optim.epochs': args.epochs} if args.epochs else {})})
     resume = Run(out/'run').latest_checkpoint() is not None
     if resume: print(f"{out/'run'} exists: continuing it (delete the folder to start over)")
-    run = train(cfg, out, resume=resume, overrides={'epochs':cfg.epochs}, progress=sys.stderr.isatty())
+    run = train(cfg, out, resume=resume, overrides={'optim.epochs': cfg.optim.epochs}, progress=sys.stderr.isatty())
     _summarise(_evaluate_after_training(run, sys.stderr.isatty()))
     print(run)
 demo.add_args = _demo_args
@@ -225,14 +225,14 @@ def _npy_embeddings(path, dim:int):
 
 def _embeddings(args, run, enc, dim:int):
     "The conditions `generate` was asked for, and the photo crops they came from (or None)."
-    if args.from_image: return _photo_embeddings(args.from_image, enc, run.config.size, not args.no_align, args.device)
+    if args.from_image: return _photo_embeddings(args.from_image, enc, run.config.data.size, not args.no_align, args.device)
     if args.from_embedding: return _npy_embeddings(args.from_embedding, dim), None
     if args.random:
         from face_synthesis.train import build_data
         from face_synthesis.eval_identity import EmbeddingDistribution
         faces = build_data(run.config, run, log=lambda *a: None).faces    # reuses the run's encoder and embedding cache
         return EmbeddingDistribution(faces.conds['embedding']).sample(args.random, args.seed), None
-    ends = [(_npy_embeddings(a, dim) if a.endswith('.npy') else _photo_embeddings([a], enc, run.config.size, not args.no_align, args.device)[0])[0] for a in args.interpolate]
+    ends = [(_npy_embeddings(a, dim) if a.endswith('.npy') else _photo_embeddings([a], enc, run.config.data.size, not args.no_align, args.device)[0])[0] for a in args.interpolate]
     return slerp(*ends, torch.linspace(0, 1, args.steps)[:, None]), None
 
 @command('generate', 'faces from identity embeddings with a conditional run (photo, .npy, random, interpolation)')
@@ -241,7 +241,7 @@ def generate_cmd(args):
     from face_synthesis.eval_identity import generate
     if not Path(args.run).exists(): raise CLIError(f"{args.run}: no such run or checkpoint")
     run = Run(args.run)
-    if not run.conditional: raise CLIError(f"{args.run}: model {run.config.model!r} is unconditional; generate needs an identity-conditioned run (model sa-cgan or unet-cgan)")
+    if not run.conditional: raise CLIError(f"{args.run}: model {run.config.model.family!r} is unconditional; generate needs an identity-conditioned run (model.family sa-cgan or unet-cgan)")
     G, enc = run.generator(device=args.device), run.encoder(args.device)
     emb, src = _embeddings(args, run, enc, run.init.get('emb_dim') or enc.emb_dim)
     if args.interpolate:   # one noise along the path

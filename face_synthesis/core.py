@@ -14,8 +14,9 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['set_seed', 'get_device', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'file_hash', 'stable_hash',
-           'ConfigError', 'cfield', 'Config', 'WeightsNotFoundError', 'weights_dirs', 'resolve_weights', 'to_01',
-           'to_pil', 'from_pil', 'to_u8', 'from_u8', 'sample', 'slerp', 'image_grid', 'save_grid', 'show_images']
+           'ConfigError', 'cfield', 'nest_keys', 'merge_nested', 'flatten_keys', 'Config', 'WeightsNotFoundError',
+           'weights_dirs', 'resolve_weights', 'to_01', 'to_pil', 'from_pil', 'to_u8', 'from_u8', 'sample', 'slerp',
+           'image_grid', 'save_grid', 'show_images']
 
 # %% ../nbs/00_core.ipynb #dec3c4ae
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
@@ -131,7 +132,9 @@ def _coerce(tp, v, key:str, src:str):
         return dict(v)
     if is_dataclass(tp):
         if isinstance(v, tp): return v
-        if not isinstance(v, dict): err()
+        if not isinstance(v, dict):
+            keys = ', '.join(tp.keys(f'{key}.')) if hasattr(tp, 'keys') else ''
+            raise ConfigError(f"{src}: key '{key}' is a section ({keys}), got {v!r}")
         return tp.from_dict(v, src=src, prefix=f'{key}.')
     if tp is bool:
         if isinstance(v, bool): return v
@@ -152,49 +155,85 @@ def _coerce(tp, v, key:str, src:str):
     err()
 
 # %% ../nbs/00_core.ipynb #1fd1ac91
+def nest_keys(d:dict)->dict:
+    "Dotted keys as nested dicts (`{'optim.epochs': 3}` → `{'optim': {'epochs': 3}}`), merging sections given both ways."
+    out = {}
+    for k,v in d.items():
+        *parents, leaf = str(k).split('.')
+        node = out
+        for p in parents:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict): raise ConfigError(f"key '{k}': '{p}' is set to a value, not a section")
+        node[leaf] = merge_nested(node.get(leaf), nest_keys(v)) if isinstance(v, dict) else v
+    return out
+
+def merge_nested(a, b):
+    "`b` over `a`, section by section (nested dicts; `b` wins where both set a value)."
+    if not (isinstance(a, dict) and isinstance(b, dict)): return b
+    return {**a, **{k: merge_nested(a.get(k), v) for k,v in b.items()}}
+
+def flatten_keys(d:dict, prefix:str='')->dict:
+    "Nested dicts as dotted keys: the inverse of `nest_keys`."
+    out = {}
+    for k,v in d.items():
+        if isinstance(v, dict) and v: out.update(flatten_keys(v, f'{prefix}{k}.'))
+        else: out[prefix+k] = v
+    return out
+
+# %% ../nbs/00_core.ipynb #5a0c3e11
 @dataclass
 class Config:
-    "Base class for experiment configs: strict `from_dict`/`from_yaml`, and `to_yaml`."
+    "Base class for experiment configs: strict `from_dict`/`from_yaml`, sections as nested configs, and `to_yaml`."
     @classmethod
     def from_dict(cls,
-        d:dict,                 # Values to set; missing keys keep their defaults
+        d:dict,                 # Values to set (nested sections or dotted keys); missing keys keep their defaults
         src:str='<dict>',       # Where `d` came from, for error messages
         prefix:str='',          # Key prefix for nested configs
     ):
-        "Build and validate a config from a dict, naming the key and `src` in every error."
+        "Build and validate a config from a dict, naming the dotted key and `src` in every error."
         if d is None: d = {}
         if not isinstance(d, dict): raise ConfigError(f"{src}: expected a mapping at '{prefix or 'top level'}', got {type(d).__name__}")
+        try: d = nest_keys(d)
+        except ConfigError as e: raise ConfigError(f"{src}: {e}") from None
         hints,flds = get_type_hints(cls), {f.name:f for f in fields(cls) if f.init}
-        unknown = [k for k in d if k not in flds]
-        if unknown:
-            raise ConfigError(f"{src}: unknown key '{prefix}{unknown[0]}'" + f" (valid keys: {', '.join(prefix+k for k in flds)})")
-        kw = {}
-        for k,v in d.items():
-            key = prefix+k
-            v = _coerce(hints[k], v, key, src)
-            md = flds[k].metadata
-            ch = _choices(md)
-            if ch is not None and v not in ch: raise ConfigError(f"{src}: key '{key}' must be one of {list(ch)}, got {v!r}")
-            if md.get('lo') is not None and v is not None and v < md['lo']:
-                raise ConfigError(f"{src}: key '{key}' = {v!r} is below the minimum {md['lo']}")
-            if md.get('hi') is not None and v is not None and v > md['hi']:
-                raise ConfigError(f"{src}: key '{key}' = {v!r} is above the maximum {md['hi']}")
-            kw[k] = v
+        for k in d:
+            if k not in flds: raise ConfigError(f"{src}: unknown key '{prefix}{k}'" + cls._hint(k, prefix))
+        kw = {k: _check(flds[k].metadata, _coerce(hints[k], v, prefix+k, src), prefix+k, src) for k,v in d.items()}
         missing = [k for k,f in flds.items() if k not in kw and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         if missing: raise ConfigError(f"{src}: required key '{prefix}{missing[0]}' is missing")
         return cls(**kw)
 
     @classmethod
+    def keys(cls, prefix:str='')->list[str]:
+        "Every settable key, sections spelled out as dotted keys (`optim.epochs`)."
+        hints = get_type_hints(cls)
+        return [k for f in fields(cls) if f.init
+                for k in (hints[f.name].keys(f'{prefix}{f.name}.') if _is_section(hints[f.name]) else [prefix+f.name])]
+
+    @classmethod
+    def _hint(cls, k:str, prefix:str)->str:
+        "What an unknown key probably meant: the key of a section with that name, else the list of valid keys."
+        near = [q for q in cls.keys(prefix) if q.rsplit('.', 1)[-1] == k]
+        return f" (did you mean '{near[0]}'?)" if len(near) == 1 else f" (valid keys: {', '.join(cls.keys(prefix))})"
+
+    @classmethod
     def from_yaml(cls, path:str|Path, overrides:dict|None=None):
-        "Load a YAML file (plus optional `overrides`, e.g. from the command line) into this config."
+        "Load a YAML file (plus optional `overrides`, nested or dotted, e.g. from the command line) into this config."
         path = Path(path)
         if not path.exists(): raise ConfigError(f"{path}: config file not found")
         try: d = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as e: raise ConfigError(f"{path}: not valid YAML: {e}") from None
-        if overrides: d = {**d, **overrides}
-        return cls.from_dict(d, src=str(path))
+        if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping at 'top level', got {type(d).__name__}")
+        return cls.from_dict(merge_nested(nest_keys(d), nest_keys(overrides or {})), src=str(path))
+
+    def updated(self, overrides:dict|None, src:str='overrides'):
+        "A copy with `overrides` (nested or dotted keys) applied and validated."
+        return type(self).from_dict(merge_nested(self.to_dict(), nest_keys(overrides or {})), src=src)
 
     def to_dict(self)->dict: return _to_plain(asdict(self))
+    def flat(self)->dict:
+        "Every value under its dotted key."
+        return flatten_keys(self.to_dict())
     def to_yaml(self, path:str|Path|None=None)->str:
         "YAML text of this config; written atomically to `path` when given."
         s = yaml.safe_dump(self.to_dict(), sort_keys=False)
@@ -202,15 +241,29 @@ class Config:
         return s
 
     @classmethod
-    def describe(cls)->str:
-        "One line per key: name, type, default, allowed values and help."
+    def describe(cls, prefix:str='')->str:
+        "One line per key (sections as dotted keys): name, type, default, allowed values and help."
         hints,out = get_type_hints(cls),[]
         for f in fields(cls):
-            md,dflt = f.metadata, (f.default if f.default is not dataclasses.MISSING else '…')
+            md,tp = f.metadata, hints[f.name]
+            if _is_section(tp): out.append(tp.describe(f'{prefix}{f.name}.')); continue
+            dflt = f.default if f.default is not dataclasses.MISSING else '…'
             rng = f" in [{md.get('lo')}, {md.get('hi')}]" if md.get('lo') is not None or md.get('hi') is not None else ''
             ch = f" one of {list(_choices(md))}" if md.get('choices') else ''
-            out.append(f"{f.name}: {_type_name(hints[f.name])} = {dflt!r}{rng}{ch}  {md.get('help','')}".rstrip())
+            out.append(f"{prefix}{f.name}: {_type_name(tp)} = {dflt!r}{rng}{ch}  {md.get('help','')}".rstrip())
         return '\n'.join(out)
+
+def _is_section(tp)->bool: return isinstance(tp, type) and issubclass(tp, Config)
+
+def _check(md:dict, v, key:str, src:str):
+    "`v` if it satisfies the field's `choices`, `lo` and `hi`; else a `ConfigError` naming `key`."
+    ch = _choices(md)
+    if ch is not None and v not in ch: raise ConfigError(f"{src}: key '{key}' must be one of {list(ch)}, got {v!r}")
+    if md.get('lo') is not None and v is not None and v < md['lo']:
+        raise ConfigError(f"{src}: key '{key}' = {v!r} is below the minimum {md['lo']}")
+    if md.get('hi') is not None and v is not None and v > md['hi']:
+        raise ConfigError(f"{src}: key '{key}' = {v!r} is above the maximum {md['hi']}")
+    return v
 
 def _choices(md:dict):
     "The allowed values of a field: a collection, or a function returning one (values registered at run time)."

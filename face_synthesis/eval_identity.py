@@ -122,7 +122,7 @@ def _judge(run:Run, trn:FaceImages, enc:nn.Module)->nn.Module:
     if judge is None:
         cfg = run.config
         judge = train_identity_encoder(trn, arch='vgg' if enc.config.get('arch') != 'vgg' else 'res', emb_dim=64,
-                                       epochs=cfg.judge_epochs or cfg.encoder_epochs, seed=cfg.seed + 1)
+                                       epochs=cfg.eval.judge_epochs or cfg.model.encoder_epochs, seed=cfg.seed + 1)
         save_encoder(judge, run.judge_path)
     return judge
 
@@ -196,10 +196,10 @@ def evaluate_identity(
 )->dict:                   # id_auc, id_factor_r2 (SynthFaces), their real-image, encoder and perfect-generator ceilings, n_test_identities
     "Zero-shot identity evaluation of a conditional run on its held-out identities; writes the run's identity.json and identity.png."
     run = run if isinstance(run, Run) else Run(run); t0 = time.time()
-    if not run.conditional: raise ValueError(f"{run.path}: model {run.config.model!r} is unconditional; identity evaluation needs a conditional run")
+    if not run.conditional: raise ValueError(f"{run.path}: model {run.config.model.family!r} is unconditional; identity evaluation needs a conditional run")
     G, enc = run.generator(device='cpu'), run.encoder()
     trn, tst = run.dataset('train', progress), run.dataset('test', progress)
-    if len(tst.classes) < 2: raise ValueError(f"{run.config.data}: the test split has {len(tst.classes)} identities; identity evaluation needs held-out identities")
+    if len(tst.classes) < 2: raise ValueError(f"{run.config.data.source}: the test split has {len(tst.classes)} identities; identity evaluation needs held-out identities")
     res, cond, fake = _verification(G, enc, _judge(run, trn, enc), tst, seed)
     if 'id_factors' in trn.conds: res.update(_factor_r2(run, G, enc, trn, tst, cond, fake, seed, min_visible_r2))
     res = {k: round(v, 4) if isinstance(v, float) else v for k,v in res.items()}

@@ -20,7 +20,7 @@ def _real_images(run:Run, data, n:int|None):
     "The real set: a folder given by the caller, the run's prepared folder, or its SynthFaces training images as a tensor."
     if data is not None: return Path(data)/'images' if (Path(data)/'manifest.csv').exists() else Path(data)
     ds = run.synthfaces()
-    if ds is None: return Path(run.config.data)/'images'
+    if ds is None: return Path(run.config.data.source)/'images'
     idx = np.random.default_rng(0).permutation(ds.indices('train'))[:n]   # spread over identities, not the first few
     return ds.images(idx)
 
@@ -28,7 +28,7 @@ def _fakes(run:Run, G, real, n:int, seed:int)->Tensor:
     "`n` uint8 samples of seeded noise; a conditional run's i-th sample has the identity of real image i (cycling)."
     z = torch.randn(n, G.nz, generator=torch.Generator().manual_seed(seed))
     if not run.conditional: return to_u8(sample(G, z))
-    e = embed_images(run.encoder(), real if isinstance(real, Tensor) else load_images(real, n, run.config.size))
+    e = embed_images(run.encoder(), real if isinstance(real, Tensor) else load_images(real, n, run.config.data.size))
     return to_u8(sample(G, z, e[torch.arange(n) % len(e)]))
 
 def _ppl(G, n:int, seed:int, lpips_backbone:str)->dict:
@@ -58,7 +58,7 @@ def evaluate_run(
     rest = [m for m in ms if m != 'ppl']
     res = evaluate(real, fake, rest, n=n, cache_dir=cache_dir, seed=seed, progress=progress) if rest else dict(settings=dict(seed=seed), warnings=[])
     res['settings'].update(metrics=ms, checkpoint=str(ckpt), ema=ema, config=cfg.name,
-                           real=str(real) if not isinstance(real, Tensor) else f'synthfaces (size {cfg.size}, seed {cfg.data_seed})')
+                           real=str(real) if not isinstance(real, Tensor) else f'synthfaces (size {cfg.data.size}, seed {cfg.data.seed})')
     if ppl_res is not None: res['ppl'] = ppl_res.pop('ppl'); res['settings']['ppl'] = ppl_res
     out = Path(out) if out else r.eval_dir
     save_grid(from_u8(fake[:64]), out/'samples.png')

@@ -5,6 +5,7 @@
 # %% ../nbs/30_run.ipynb #62b56f26
 from __future__ import annotations
 import csv, io, json, random
+import yaml
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
@@ -17,56 +18,100 @@ from .models import dcgan, conditional   # the families that ship register thems
 from .models.encoders import load_encoder
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'CHECKPOINT_FORMAT', 'TrainConfig', 'config_path', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'RunExistsError', 'Run']
+__all__ = ['RESUMABLE', 'CHECKPOINT_FORMAT', 'DataConfig', 'ModelConfig', 'LossConfig', 'OptimConfig', 'EvalConfig', 'LogConfig',
+           'TrainConfig', 'config_path', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
+           'RunExistsError', 'Run']
 
 # %% ../nbs/30_run.ipynb #cce39f67
 @dataclass
-class TrainConfig(Config):
-    "A GAN training run."
-    name:str = cfield('synthfaces-wgangp', help='run folder name under `out`')
-    data:str = cfield('synthfaces', help="'synthfaces' or a prepared folder (face-synthesis prep)")
+class DataConfig(Config):
+    "What the networks learn from, and how it is batched."
+    source:str = cfield('synthfaces', help="'synthfaces' or a prepared folder (face-synthesis prep)")
     size:int = cfield(32, choices=(32, 64, 128), help='image side')
     n_identities:int = cfield(200, lo=1, help='SynthFaces identities')
     per_identity:int = cfield(20, lo=1, help='SynthFaces samples per identity')
-    data_seed:int = cfield(0, help='SynthFaces seed')
-    loss:str = cfield('wgan-gp', choices=('wgan-gp', 'dcgan'), help='objective (and critic type)')
+    seed:int = cfield(0, help='SynthFaces seed')
+    flip:bool = cfield(True, help='random horizontal flips')
+    bs:int = cfield(64, lo=2, help='batch size')
+
+@dataclass
+class ModelConfig(Config):
+    "The networks: a registered family, its widths, and the identity encoder of a conditional one."
+    family:str = cfield('dcgan', choices=lambda: tuple(MODELS), help="model family (`models.registry`): 'dcgan' (unconditional), or identity-conditioned 'sa-cgan', 'unet-cgan'")
     nz:int = cfield(100, lo=1, help='noise dimension')
     ngf:int = cfield(64, lo=4, help='generator width')
     ndf:int = cfield(64, lo=4, help='critic width')
     up:str = cfield('upconv', choices=('upconv', 'convT'), help='generator upsampling')
     attn_at:int|None = cfield(None, help='self-attention at this resolution (G; D one level lower for the SA-cGAN)')
-    model:str = cfield('dcgan', choices=lambda: tuple(MODELS), help="model family (`models.registry`): 'dcgan' (unconditional), or identity-conditioned 'sa-cgan', 'unet-cgan'")
+    d_dropout:float = cfield(0.25, lo=0, hi=0.9, help='dropout in the SA-cGAN discriminator')
     encoder:str|None = cfield(None, help="identity encoder of a conditional model: 'train' (a CNN trained with ArcFace on the training identities first), an encoder file, or 'facenet-vggface2'")
     emb_dim:int = cfield(64, lo=2, help="embedding size of an encoder trained for the run ('train'); a given encoder has its own")
     encoder_epochs:int = cfield(6, lo=1, help="epochs of encoder training ('train')")
-    judge_epochs:int|None = cfield(None, lo=1, help="epochs of the identity-evaluation judge (default: encoder_epochs)")
-    emb_weight:float = cfield(1., lo=0, help='weight of the embedding (identity) loss')
-    lpips_weight:float = cfield(0., lo=0, help='weight of the LPIPS loss to the source image (needs the LPIPS AlexNet weights)')
-    d_dropout:float = cfield(0.25, lo=0, hi=0.9, help='dropout in the SA-cGAN discriminator')
-    identity_eval:bool = cfield(False, help='after training, the demo and `face-synthesis train` run `evaluate_identity`: judge AUC and identity-factor R² on held-out identities')
-    bs:int = cfield(64, lo=2, help='batch size')
-    epochs:int = cfield(10, lo=1, help='epochs (passes over the training images)')
-    lr_g:float = cfield(2e-4, lo=0, hi=1, help='generator Adam learning rate')
-    lr_d:float = cfield(1e-4, lo=0, hi=1, help='critic Adam learning rate')
-    beta1:float = cfield(0.5, lo=0, hi=1); beta2:float = cfield(0.999, lo=0, hi=1)
-    n_crit:int|None = cfield(None, lo=1, help='critic steps per generator step (default: 5 WGAN-GP, 1 DCGAN)')
+
+@dataclass
+class LossConfig(Config):
+    "The objective and the terms added to it."
+    objective:str = cfield('wgan-gp', choices=('wgan-gp', 'dcgan'), help='GAN objective (and critic type)')
     gp_lambda:float = cfield(10., lo=0, help='WGAN-GP λ')
     r1_gamma:float = cfield(0., lo=0, help='R1 γ (0: off)')
     real_label:float = cfield(0.9, lo=0.5, hi=1, help='DCGAN one-sided label smoothing')
+    emb_weight:float = cfield(1., lo=0, help='weight of the embedding (identity) loss')
+    lpips_weight:float = cfield(0., lo=0, help='weight of the LPIPS loss to the source image (needs the LPIPS AlexNet weights)')
+
+@dataclass
+class OptimConfig(Config):
+    "How long and how the networks are optimised."
+    epochs:int = cfield(10, lo=1, help='epochs (passes over the training images)')
+    lr_g:float = cfield(2e-4, lo=0, hi=1, help='generator Adam learning rate')
+    lr_d:float = cfield(1e-4, lo=0, hi=1, help='critic Adam learning rate')
+    beta1:float = cfield(0.5, lo=0, hi=1, help='Adam β1')
+    beta2:float = cfield(0.999, lo=0, hi=1, help='Adam β2')
+    n_crit:int|None = cfield(None, lo=1, help='critic steps per generator step (default: 5 WGAN-GP, 1 DCGAN)')
     ema_decay:float = cfield(0.999, lo=0, hi=1, help='EMA decay per generator step')
-    flip:bool = cfield(True, help='random horizontal flips')
-    seed:int = cfield(0, help='training seed')
-    device:str|None = cfield(None, help='cpu, cuda, mps (default: best available)')
-    eval_n:int = cfield(256, lo=16, help='images for SWD (real and fake)')
-    eval_every:int = cfield(1, lo=0, help='SWD every this many epochs (0: only at the start and end)')
+
+@dataclass
+class EvalConfig(Config):
+    "What is measured during and after training."
+    n:int = cfield(256, lo=16, help='images for SWD (real and fake)')
+    every:int = cfield(1, lo=0, help='SWD every this many epochs (0: only at the start and end)')
+    identity:bool = cfield(False, help='after training, the demo and `face-synthesis train` run `evaluate_identity`: judge AUC and identity-factor R² on held-out identities')
+    judge_epochs:int|None = cfield(None, lo=1, help="epochs of the identity-evaluation judge (default: model.encoder_epochs)")
+
+@dataclass
+class LogConfig(Config):
+    "What the run folder keeps."
     n_grid:int = cfield(64, lo=1, help='images per sample grid')
     keep:int = cfield(2, lo=1, help='epoch checkpoints kept besides last.pt')
     wandb:bool = cfield(False, help='log to W&B (offline unless WANDB_MODE says otherwise)')
 
+@dataclass
+class TrainConfig(Config):
+    "A GAN training run: its name, seed and device, and one section per concern."
+    name:str = cfield('synthfaces-wgangp', help='run folder name under `out`')
+    seed:int = cfield(0, help='training seed')
+    device:str|None = cfield(None, help='cpu, cuda, mps (default: best available)')
+    data:DataConfig = cfield(default_factory=DataConfig)
+    model:ModelConfig = cfield(default_factory=ModelConfig)
+    loss:LossConfig = cfield(default_factory=LossConfig)
+    optim:OptimConfig = cfield(default_factory=OptimConfig)
+    eval:EvalConfig = cfield(default_factory=EvalConfig)
+    log:LogConfig = cfield(default_factory=LogConfig)
+
 # What a resumed run may change: how long it trains, where, and what it logs or measures. Everything else shapes the
 # networks, the data or the random stream, and a resume that changed it would not continue the same run.
-RESUMABLE = ('epochs', 'device', 'wandb', 'eval_n', 'eval_every', 'keep', 'identity_eval', 'judge_epochs')
+RESUMABLE = ('optim.epochs', 'device', 'log.wandb', 'log.keep', 'eval.n', 'eval.every', 'eval.identity', 'eval.judge_epochs')
+
+# Run folders and checkpoints written before the config had sections hold flat keys; these are the ones that were renamed.
+_FLAT_RENAMED = {'data': 'data.source', 'data_seed': 'data.seed', 'model': 'model.family', 'loss': 'loss.objective',
+                 'eval_n': 'eval.n', 'eval_every': 'eval.every', 'identity_eval': 'eval.identity'}
+
+@patch(cls_method=True)
+def from_saved(cls:TrainConfig, d:dict, src:str='<saved>')->TrainConfig:
+    "The config a run folder or checkpoint stored: sectioned, or flat as written before sections."
+    if isinstance(d, dict) and not isinstance(d.get('data', {}), dict):   # flat: `data` was the source
+        leaf = {k.rsplit('.', 1)[-1]: k for k in reversed(cls.keys())}   # a top-level key (`seed`) wins over a section's
+        d = {_FLAT_RENAMED.get(k) or leaf.get(k, k): v for k,v in d.items()}
+    return cls.from_dict(d, src=src)
 
 # %% ../nbs/30_run.ipynb #92c8938f
 def config_path(name:str|Path)->Path:
@@ -165,7 +210,7 @@ def config(self:Run)->TrainConfig:
     "The run's `TrainConfig` (from `config.yaml`)."
     if self._cfg is None:
         if not self.config_path.exists(): raise FileNotFoundError(f"{self.path}: not a run folder (no config.yaml)")
-        self._cfg = TrainConfig.from_yaml(self.config_path)
+        self._cfg = TrainConfig.from_saved(yaml.safe_load(self.config_path.read_text()), src=str(self.config_path))
     return self._cfg
 
 @patch
@@ -246,8 +291,8 @@ def plot_path(self:Run, name:str)->Path:
 # %% ../nbs/30_run.ipynb #3820a6f0
 @patch(as_prop=True)
 def family(self:Run):
-    "The registered `ModelFamily` of the run's `model`."
-    return model_family(self.config.model)
+    "The registered `ModelFamily` of the run's `model.family`."
+    return model_family(self.config.model.family)
 
 @patch(as_prop=True)
 def conditional(self:Run)->bool:
@@ -279,9 +324,9 @@ def critic(self:Run, device=None)->nn.Module:
 def encoder(self:Run, device=None)->nn.Module|None:
     "The identity encoder whose embeddings condition the generator (None for an unconditional run)."
     if not self.conditional: return None
-    cfg = self.config
-    if not cfg.encoder: raise ConfigError(f"encoder: model {cfg.model!r} is conditioned on identity embeddings; set encoder to 'train', an encoder file or 'facenet-vggface2'")
-    return load_encoder(self.encoder_path if cfg.encoder == 'train' else cfg.encoder, device)
+    m = self.config.model
+    if not m.encoder: raise ConfigError(f"model.encoder: model {m.family!r} is conditioned on identity embeddings; set model.encoder to 'train', an encoder file or 'facenet-vggface2'")
+    return load_encoder(self.encoder_path if m.encoder == 'train' else m.encoder, device)
 
 @patch
 def judge(self:Run, device=None)->nn.Module|None:
@@ -292,14 +337,14 @@ def judge(self:Run, device=None)->nn.Module|None:
 @patch
 def synthfaces(self:Run)->SynthFaces|None:
     "The SynthFaces dataset of the run (None when it trains on a folder)."
-    c = self.config
-    return SynthFaces(c.n_identities, c.per_identity, c.size, c.data_seed) if c.data == 'synthfaces' else None
+    c = self.config.data
+    return SynthFaces(c.n_identities, c.per_identity, c.size, c.seed) if c.source == 'synthfaces' else None
 
 @patch
 def dataset(self:Run, split:str='train', progress:bool=False)->FaceImages:
     "The run's images of `split` ('train' or 'test'), decoded."
-    c, ds = self.config, self.synthfaces()
+    c, ds = self.config.data, self.synthfaces()
     if ds is not None: return FaceImages.from_synth(ds, split)
-    if not (Path(c.data)/'manifest.csv').exists():
-        raise ConfigError(f"data: {c.data} is neither 'synthfaces' nor a prepared folder with manifest.csv (run `face-synthesis prep SRC {c.data}`)")
-    return FaceImages.from_folder(c.data, split, size=c.size, progress=progress)
+    if not (Path(c.source)/'manifest.csv').exists():
+        raise ConfigError(f"data.source: {c.source} is neither 'synthfaces' nor a prepared folder with manifest.csv (run `face-synthesis prep SRC {c.source}`)")
+    return FaceImages.from_folder(c.source, split, size=c.size, progress=progress)

@@ -33,14 +33,13 @@ class TrainData:
 
 def build_encoder(cfg:TrainConfig, faces:FaceImages, run:Run|None=None, log=print)->nn.Module|None:
     "The identity encoder of a conditional run (None otherwise); one trained for the run is saved in `run` and reused."
-    if not model_family(cfg.model).conditional: return None
-    if not cfg.encoder: raise ConfigError(f"encoder: model {cfg.model!r} is conditioned on identity embeddings; set encoder to 'train', an encoder file or 'facenet-vggface2'")
-    if cfg.encoder != 'train': return load_encoder(cfg.encoder, cfg.device)
-    if run is not None and run.encoder_path.exists(): return load_encoder(run.encoder_path, cfg.device)
+    m = cfg.model
+    if not model_family(m.family).conditional: return None
+    if m.encoder != 'train' or (run is not None and run.encoder_path.exists()): return (run or Run(cfg.name, cfg)).encoder(cfg.device)
     t0 = time.time()
-    enc = train_identity_encoder(faces, arch='res', emb_dim=cfg.emb_dim, epochs=cfg.encoder_epochs, seed=cfg.seed, device=cfg.device)
+    enc = train_identity_encoder(faces, arch='res', emb_dim=m.emb_dim, epochs=m.encoder_epochs, seed=cfg.seed, device=cfg.device)
     if run is not None: save_encoder(enc, run.encoder_path)
-    log(f"identity encoder: ArcFace on {len(faces.classes)} identities, {cfg.encoder_epochs} epochs, {time.time()-t0:.0f} s" + (f" → {run.encoder_path}" if run else ''))
+    log(f"identity encoder: ArcFace on {len(faces.classes)} identities, {m.encoder_epochs} epochs, {time.time()-t0:.0f} s" + (f" → {run.encoder_path}" if run else ''))
     return enc
 
 def build_data(cfg:TrainConfig, run:Run|None=None, log=print, progress:bool=True)->TrainData:
@@ -48,25 +47,28 @@ def build_data(cfg:TrainConfig, run:Run|None=None, log=print, progress:bool=True
     faces = (run or Run(cfg.name, cfg)).dataset('train', progress=progress)
     enc = build_encoder(cfg, faces, run, log)
     if enc is not None:
-        cache = Path(cfg.data)/'embeddings' if cfg.data != 'synthfaces' else (run.cache_dir if run else None)
+        src = cfg.data.source
+        cache = Path(src)/'embeddings' if src != 'synthfaces' else (run.cache_dir if run else None)
         faces.conds['embedding'],_ = cached_embeddings(enc, faces, cache, progress=False, device=cfg.device)
-    dls = face_dls(faces, bs=cfg.bs, nz=cfg.nz, flip=cfg.flip, device=cfg.device, cond='embedding' if enc is not None else None)
+    dls = face_dls(faces, bs=cfg.data.bs, nz=cfg.model.nz, flip=cfg.data.flip, device=cfg.device, cond='embedding' if enc is not None else None)
     return TrainData(faces, dls, enc, faces.conds['embedding'].shape[1] if enc is not None else None)
 
 # %% ../nbs/50_train.ipynb #ca3c4dfa
 def _resumed_config(saved:dict, overrides:dict|None, src:str)->TrainConfig:
     "The config of a run being resumed: `saved` plus the overrides that a resume may change."
-    old, new = TrainConfig.from_dict(saved, src=src), TrainConfig.from_dict({**saved, **(overrides or {})}, src='overrides')
-    for k in (overrides or {}):
-        if k not in RESUMABLE and getattr(new, k) != getattr(old, k):
-            raise ConfigError(f"{src}: resuming cannot change '{k}' ({getattr(old, k)!r} → {getattr(new, k)!r}); "
+    old = TrainConfig.from_saved(saved, src=src)
+    new = old.updated(overrides)
+    a, b = old.flat(), new.flat()
+    for k in flatten_keys(nest_keys(overrides or {})):
+        if k not in RESUMABLE and a[k] != b[k]:
+            raise ConfigError(f"{src}: resuming cannot change '{k}' ({a[k]!r} → {b[k]!r}); "
                               f"a resume may change only {', '.join(RESUMABLE)}: train a new run (another name) instead")
     return new
 
 def open_run(cfg:TrainConfig|str|Path, out:str|Path='runs', resume:bool=False, overrides:dict|None=None)->tuple[Run, dict|None]:
     "The run folder `out/NAME` of a config (or YAML file, or shipped config name), and the state to resume (None for a new run)."
     if not isinstance(cfg, TrainConfig): cfg = TrainConfig.from_yaml(config_path(cfg), overrides)
-    elif overrides: cfg = TrainConfig.from_dict({**cfg.to_dict(), **overrides}, src='overrides')
+    elif overrides: cfg = cfg.updated(overrides)
     run = Run(Path(out)/cfg.name)
     if not resume:
         if run.checkpoints_dir.exists() and any(run.checkpoints_dir.iterdir()):
@@ -79,19 +81,19 @@ def open_run(cfg:TrainConfig|str|Path, out:str|Path='runs', resume:bool=False, o
 
 def run_learner(run:Run, data:TrainData, state:dict|None=None, cbs:list|None=None)->FaceGANLearner:
     "The learner of the run's family and config, logging into `run` (and resuming `state`)."
-    cfg = run.config
+    cfg = run.config; o, L, ev = cfg.optim, cfg.loss, cfg.eval
     G, D = run.build_models(data.emb_dim)
-    real = data.faces.images[torch.randperm(len(data.faces), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.eval_n]]
-    cbs = [SampleGrids(run, cfg.n_grid), LossLog(run), Checkpoint(run, cfg.keep, state), SWDMonitor(real, cfg.eval_every)] + \
-          (wandb_callbacks(run, cfg.to_dict()) if cfg.wandb else []) + list(cbs or [])
-    kw = dict(lr_gen=cfg.lr_g, lr_crit=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), n_crit=cfg.n_crit, gp_lambda=cfg.gp_lambda,
-              r1_gamma=cfg.r1_gamma, real_label=cfg.real_label, ema_decay=cfg.ema_decay, cbs=cbs)
+    real = data.faces.images[torch.randperm(len(data.faces), generator=torch.Generator().manual_seed(cfg.seed))[:ev.n]]
+    cbs = [SampleGrids(run, cfg.log.n_grid), LossLog(run), Checkpoint(run, cfg.log.keep, state), SWDMonitor(real, ev.every)] + \
+          (wandb_callbacks(run, cfg.to_dict()) if cfg.log.wandb else []) + list(cbs or [])
+    kw = dict(lr_gen=o.lr_g, lr_crit=o.lr_d, betas=(o.beta1, o.beta2), n_crit=o.n_crit, gp_lambda=L.gp_lambda,
+              r1_gamma=L.r1_gamma, real_label=L.real_label, ema_decay=o.ema_decay, cbs=cbs)
     if run.conditional:
         from face_synthesis.metrics.image import LPIPS
-        learn = FaceGANLearner.conditional(data.dls, G, D, cfg.loss, encoder=data.encoder if cfg.emb_weight else None, emb_weight=cfg.emb_weight,
-                                           lpips=LPIPS() if cfg.lpips_weight else None, lpips_weight=cfg.lpips_weight, **kw)
-    else: learn = FaceGANLearner.unconditional(data.dls, G, D, cfg.loss, **kw)
-    learn.run_config, learn.total_epochs = cfg.to_dict(), cfg.epochs
+        learn = FaceGANLearner.conditional(data.dls, G, D, L.objective, encoder=data.encoder if L.emb_weight else None, emb_weight=L.emb_weight,
+                                           lpips=LPIPS() if L.lpips_weight else None, lpips_weight=L.lpips_weight, **kw)
+    else: learn = FaceGANLearner.unconditional(data.dls, G, D, L.objective, **kw)
+    learn.run_config, learn.total_epochs = cfg.to_dict(), o.epochs
     learn.epoch_offset, learn.iter_offset = (state['epoch'], state['iteration']) if state else (0, 0)
     return learn
 
@@ -110,7 +112,7 @@ def start_run(run:Run, learn:FaceGANLearner, data:TrainData, resumed:bool, log=p
 def finish_run(run:Run, learn:FaceGANLearner, info:dict, progress:bool=True)->Path:
     "Fit for the epochs left, then write plots and `summary.json` (a diverged run: the error, and `FloatingPointError`)."
     cfg, t0 = run.config, time.time()
-    n = cfg.epochs - learn.epoch_offset
+    n = cfg.optim.epochs - learn.epoch_offset
     if n <= 0 and run.summary_path.exists(): return run.path     # finished already: keep its summary
     # fit(0) trains nothing but restores the checkpoint (a run killed after its last epoch, before its summary)
     with (contextlib.nullcontext() if progress else learn.no_bar()), learn.no_logging(): learn.fit(max(n, 0))
@@ -119,11 +121,11 @@ def finish_run(run:Run, learn:FaceGANLearner, info:dict, progress:bool=True)->Pa
         raise FloatingPointError(learn.nan_error)
     final = learn.swd_monitor.score()
     plot_run(run, learn)
-    run.write_json(run.summary_path, {**info, 'swd_final': round(final, 3), 'epochs': cfg.epochs,
+    run.write_json(run.summary_path, {**info, 'swd_final': round(final, 3), 'epochs': cfg.optim.epochs,
         'iterations': learn.iter_offset + (learn.train_iter if n > 0 else 0), 'train_seconds': round(time.time()-t0, 1),
         'swd_ratio': round(final/info['swd_init'], 3) if info.get('swd_init') else None, 'run_dir': str(run.path),
-        'grids': str(run.grids_dir), 'plots': str(run.plots_dir), 'loss': cfg.loss, 'model': cfg.model, 'size': cfg.size})
-    if cfg.wandb: _wandb_summary(run.summary)
+        'grids': str(run.grids_dir), 'plots': str(run.plots_dir), 'loss': cfg.loss.objective, 'model': cfg.model.family, 'size': cfg.data.size})
+    if cfg.log.wandb: _wandb_summary(run.summary)
     return run.path
 
 def _wandb_summary(summary:dict):
@@ -136,14 +138,14 @@ def train(
     cfg:TrainConfig|str|Path,   # Config, or a YAML file / shipped config name
     out:str|Path='runs',        # Parent of the run folder
     resume:bool=False,          # Continue the run in `out/cfg.name` from its last checkpoint
-    overrides:dict|None=None,   # Config overrides (e.g. from the command line)
+    overrides:dict|None=None,   # Config overrides, dotted keys or sections (e.g. from the command line)
     progress:bool=True,         # fastai progress bars
     log:callable=print,         # Where progress lines go
     cbs:list|None=None,         # Extra fastai callbacks
 )->Path:                        # The run folder
     "Train a GAN as configured into its run folder (see `run.Run`)."
     run, state = open_run(cfg, out, resume, overrides)
-    if state is not None and state['epoch'] >= run.config.epochs: log(f"{run.path}: already trained for {state['epoch']} epochs (set --epochs higher to continue)")
+    if state is not None and state['epoch'] >= run.config.optim.epochs: log(f"{run.path}: already trained for {state['epoch']} epochs (set --epochs higher to continue)")
     run.path.mkdir(parents=True, exist_ok=True)
     set_seed(run.config.seed)
     data = build_data(run.config, run, log, progress=progress)

@@ -358,7 +358,7 @@ class IdentityExplorer(_Viewer):
     ):
         "The explorer for a run: its EMA generator, encoder, judge (if evaluated) and one face per identity of `split`."
         r = run if isinstance(run, Run) else Run(run)
-        if not r.conditional: raise ValueError(f"{r.path}: model {r.config.model!r} is unconditional; the identity explorer needs a conditional run (use LatentExplorer)")
+        if not r.conditional: raise ValueError(f"{r.path}: model {r.config.model.family!r} is unconditional; the identity explorer needs a conditional run (use LatentExplorer)")
         G, enc, judge, fi = r.generator(device=device), r.encoder(device), r.judge(device), r.dataset(split)
         first = {}
         for i, c in enumerate(fi.identity):

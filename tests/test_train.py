@@ -4,7 +4,8 @@ from pathlib import Path
 import torch
 from conftest import cli, last_line, CLI
 
-TINY = ['--set', 'n_identities=12', 'per_identity=4', 'ngf=8', 'ndf=8', 'bs=8', 'eval_n=32', 'n_grid=16', 'eval_every=0', 'device=cpu']
+TINY = ['--set', 'data.n_identities=12', 'data.per_identity=4', 'model.ngf=8', 'model.ndf=8', 'data.bs=8', 'eval.n=32', 'log.n_grid=16',
+        'eval.every=0', 'device=cpu']
 
 def _weights(run):
     from face_synthesis.run import Run
@@ -40,10 +41,12 @@ def test_killed_training_resumes_exactly(tmp_path):
     for k in wa: assert torch.equal(wa[k], wb[k]), k
 
 def test_config_errors_name_the_key(tmp_path):
-    r = cli('train', '--out', tmp_path, '--set', 'lerning_rate=0.1', check=False)
-    assert r.returncode == 2 and 'lerning_rate' in r.stderr, r.stderr
-    r = cli('train', '--out', tmp_path, '--set', 'size=48', check=False)
-    assert r.returncode == 2 and "'size'" in r.stderr and '48' in r.stderr, r.stderr
+    r = cli('train', '--out', tmp_path, '--set', 'optim.lerning_rate=0.1', check=False)
+    assert r.returncode == 2 and "unknown key 'optim.lerning_rate'" in r.stderr and 'optim.lr_g' in r.stderr, r.stderr
+    r = cli('train', '--out', tmp_path, '--set', 'data.size=48', check=False)
+    assert r.returncode == 2 and "'data.size'" in r.stderr and '48' in r.stderr, r.stderr
+    r = cli('train', '--out', tmp_path, '--set', 'size=48', check=False)   # a key without its section
+    assert r.returncode == 2 and "did you mean 'data.size'" in r.stderr, r.stderr
     r = cli('train', '--config', tmp_path/'missing.yaml', check=False)
     assert r.returncode == 2 and 'missing.yaml' in r.stderr and 'synthfaces-wgangp' in r.stderr, r.stderr
     r = cli('train', '--resume', tmp_path/'nothing', check=False)
@@ -51,8 +54,8 @@ def test_config_errors_name_the_key(tmp_path):
 
 def test_resume_refuses_overrides_it_cannot_honour(tmp_path):
     cli('train', '--out', tmp_path, '--name', 'r', '--epochs', 1, '--no-progress', *TINY)
-    r = cli('train', '--resume', tmp_path/'r', '--epochs', 2, '--set', 'ngf=16', check=False)
-    assert r.returncode == 2 and "cannot change 'ngf'" in r.stderr, r.stderr
+    r = cli('train', '--resume', tmp_path/'r', '--epochs', 2, '--set', 'model.ngf=16', check=False)
+    assert r.returncode == 2 and "cannot change 'model.ngf'" in r.stderr, r.stderr
     assert not (tmp_path/'r'/'checkpoints'/'epoch_0002.pt').exists()
-    cli('train', '--resume', tmp_path/'r', '--epochs', 2, '--set', 'eval_every=1', '--no-progress')   # a resumable override
+    cli('train', '--resume', tmp_path/'r', '--epochs', 2, '--set', 'eval.every=1', '--no-progress')   # a resumable override
     assert (tmp_path/'r'/'checkpoints'/'epoch_0002.pt').exists()

@@ -128,11 +128,13 @@ class ProjectionDiscriminator(nn.Module):
 @register_model('sa-cgan', conditional=True)
 def _sa_cgan(cfg, emb_dim:int):
     "Self-attention cGAN: Upsample+Conv generator, concatenation critic with dropout (SA at attn_at in G, one level lower in D)."
-    return (SACondGenerator(cfg.size, emb_dim, cfg.nz, cfg.ngf, cfg.attn_at),
-            SACondDiscriminator(cfg.size, emb_dim, cfg.ndf, cfg.attn_at//2 if cfg.attn_at else None, cfg.d_dropout))
+    m, size = cfg.model, cfg.data.size
+    return (SACondGenerator(size, emb_dim, m.nz, m.ngf, m.attn_at),
+            SACondDiscriminator(size, emb_dim, m.ndf, m.attn_at//2 if m.attn_at else None, m.d_dropout))
 
 @register_model('unet-cgan', conditional=True)
 def _unet_cgan(cfg, emb_dim:int):
     "U-Net-style cGAN: residual generator with the condition at every scale, BigGAN projection discriminator."
-    return (UNetCondGenerator(cfg.size, emb_dim, cfg.nz, cfg.ngf, attn_at=cfg.attn_at),
-            ProjectionDiscriminator(cfg.size, emb_dim, cfg.ndf, cfg.attn_at, sn=cfg.loss != 'wgan-gp'))
+    m, size = cfg.model, cfg.data.size
+    return (UNetCondGenerator(size, emb_dim, m.nz, m.ngf, attn_at=m.attn_at),
+            ProjectionDiscriminator(size, emb_dim, m.ndf, m.attn_at, sn=cfg.loss.objective != 'wgan-gp'))

@@ -86,8 +86,9 @@ def n_params(m:nn.Module)->int:
 # %% ../../nbs/12_models.dcgan.ipynb #5611ea76
 @register_model('dcgan')
 def _dcgan(cfg, emb_dim=None):
-    "DCGAN generator with a BatchNorm discriminator (loss dcgan) or the WGAN-GP critic (loss wgan-gp)."
-    G = DCGANGenerator(cfg.size, cfg.nz, cfg.ngf, cfg.up, cfg.attn_at)
-    D = (DCGANDiscriminator(cfg.size, cfg.ndf, norm='bn', attn_at=cfg.attn_at) if cfg.loss == 'dcgan'
-         else wgan_critic(cfg.size, cfg.ndf, attn_at=cfg.attn_at))
+    "DCGAN generator with a BatchNorm discriminator (objective dcgan) or the WGAN-GP critic (objective wgan-gp)."
+    m, size = cfg.model, cfg.data.size
+    G = DCGANGenerator(size, m.nz, m.ngf, m.up, m.attn_at)
+    D = (DCGANDiscriminator(size, m.ndf, norm='bn', attn_at=m.attn_at) if cfg.loss.objective == 'dcgan'
+         else wgan_critic(size, m.ndf, attn_at=m.attn_at))
     return G, D

@@ -15,7 +15,7 @@ __all__ = ['MODELS', 'ModelFamily', 'register_model', 'model_family']
 @dataclass(frozen=True)
 class ModelFamily:
     "A registered generator/critic family."
-    name:str                # The config's `model` value
+    name:str                # The config's `model.family` value
     build:Callable          # build(cfg, emb_dim) → (generator, critic); emb_dim is None for unconditional families
     conditional:bool=False  # G(z, e) and C(x, e) rather than G(z) and C(x)
     doc:str=''              # One line: what the family is
@@ -23,7 +23,7 @@ class ModelFamily:
 MODELS:dict[str, ModelFamily] = {}
 
 def register_model(
-    name:str,               # Name used in configs (`model: NAME`)
+    name:str,               # Name used in configs (`model.family: NAME`)
     conditional:bool=False, # The family's networks take an identity embedding
 ):
     "Decorator registering `build(cfg, emb_dim) -> (generator, critic)` as model family `name`."
@@ -34,5 +34,5 @@ def register_model(
 
 def model_family(name:str)->ModelFamily:
     "The family registered as `name`; a `ConfigError` listing the registered ones otherwise."
-    if name not in MODELS: raise ConfigError(f"model: unknown family {name!r} (registered: {', '.join(MODELS) or 'none'})")
+    if name not in MODELS: raise ConfigError(f"model.family: unknown family {name!r} (registered: {', '.join(MODELS) or 'none'})")
     return MODELS[name]
