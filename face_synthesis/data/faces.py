@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Callable
 import numpy as np, pandas as pd, torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
 from ..core import *
 
@@ -242,6 +243,99 @@ class _Journal:
 # %% ../../nbs/02_data.faces.ipynb #4b167d96
 def _centre_crop(img:Image.Image, size:int)->Image.Image: return ImageOps.fit(img, (size,size), Image.BICUBIC)
 
+class _Prep:
+    "One `prepare_faces` job: the files of `src`, what the journal already holds, and the results of this run."
+    def __init__(self, src:Path, dest:Path, cfg:PrepConfig, aligner:FaceAligner|None):
+        if src.resolve() == dest.resolve() or src.resolve() in dest.resolve().parents and dest.name=='images':
+            raise ValueError(f"{dest}: the output folder must differ from the source folder")
+        self.src, self.dest, self.cfg = src, dest, cfg
+        self.files = [f for f in list_files(src) if not (dest.resolve() in (src/f).resolve().parents)]
+        self.labeler = detect_labeler(self.files) if cfg.labels=='auto' else cfg.labels
+        self.settings = dict(size=cfg.size, align=cfg.align, margin=cfg.margin, min_size=cfg.min_size, labels=self.labeler, min_face_size=cfg.min_face_size)
+        self.journal = _Journal(dest/'.prep'/f'journal-{stable_hash(self.settings)}.jsonl')
+        self.aligner = aligner or FaceAligner(cfg.size, cfg.margin, cfg.align, cfg.min_face_size, device=cfg.device)
+        self.results, self.seen, self.order = {}, {}, {rel:i for i,rel in enumerate(self.files)}
+
+    def finish(self, rel:Path, rec:dict):
+        rec['source'] = rel.as_posix(); self.results[rel] = rec; self.journal.add(rec)
+
+    def reuse(self)->list[tuple[Path, list]]:
+        "Take the journal's results for unchanged files (same size and mtime, crop still there); return the rest to do."
+        todo = []
+        for rel in self.files:
+            st = (self.src/rel).stat(); sig = [st.st_size, st.st_mtime_ns]
+            old = self.journal.done.get(rel.as_posix())
+            if old and old.get('sig')==sig and (old['status']!='kept' or (self.dest/old['path']).exists()): self.results[rel] = old
+            else: todo.append((rel, sig))
+        for rel,rec in self.results.items():   # duplicates are decided in source order, counting reused results too
+            if rec['status']=='kept': self.seen.setdefault(rec['phash'], rel)
+        return todo
+
+    def load(self, rel:Path, sig:list):
+        "(labels, pixel hash, image) of one file, or None once it is recorded as dropped (bad label or image, duplicate)."
+        base = dict(sig=sig)
+        try: img, labels = load_image(self.src/rel, self.cfg.min_size), LABELERS[self.labeler](rel)
+        except LabelError as e: return self.finish(rel, dict(base, status='bad_label', why=str(e)))
+        except BadImage as e: return self.finish(rel, dict(base, status=e.reason, why=str(e)))
+        except OSError as e: return self.finish(rel, dict(base, status='corrupt', why=f'{rel}: {e}'))
+        ph = _pixel_hash(img)
+        if ph in self.seen and self.order[self.seen[ph]] < self.order[rel]:
+            return self.finish(rel, dict(base, status='duplicate', why=f'{rel}: same pixels as {self.seen[ph].as_posix()}'))
+        self.seen[ph] = rel
+        return labels, ph, img
+
+    def crop(self, todo:list[tuple[Path, list]]):
+        "Load, align (or centre-crop) and write one batch of files, recording each result."
+        loaded = [(rel, sig, x) for rel,sig in todo if (x := self.load(rel, sig)) is not None]
+        imgs = [x[2] for _,_,x in loaded]
+        crops = self.aligner(imgs) if self.cfg.align else [(_centre_crop(im, self.cfg.size), None, None) for im in imgs]
+        for (rel, sig, (labels, ph, img)), c in zip(loaded, crops):
+            if c is None: self.finish(rel, dict(sig=sig, status='no_face', why=f'{rel}: no face found by MTCNN')); continue
+            crop, lm, prob = c
+            with atomic_write(self.dest/_out_rel(rel)) as f: crop.save(f, format='PNG')
+            self.finish(rel, dict(sig=sig, status='kept', path=_out_rel(rel), phash=ph, labels=labels, src_w=img.width, src_h=img.height,
+                                  det_score=prob, landmarks=None if lm is None else np.round(lm, 2).tolist()))
+        self.journal.sync()
+
+# %% ../../nbs/02_data.faces.ipynb #223c74ab
+@patch
+def manifest(self:_Prep)->pd.DataFrame:
+    "One row per kept file, in source order: crop path, labels, split, detection score, source size, landmarks."
+    rows = []
+    for rel in self.files:
+        r = self.results[rel]
+        if r['status']!='kept': continue
+        row = dict(path=r['path'], source=rel.as_posix(), identity=r['labels'].get('identity', ''), **{k:v for k,v in r['labels'].items() if k!='identity'},
+                   det_score=r['det_score'], src_w=r['src_w'], src_h=r['src_h'])
+        for n,(x,y) in zip(('left_eye','right_eye','nose','mouth_left','mouth_right'), r['landmarks'] or []): row[f'lm_{n}_x'],row[f'lm_{n}_y'] = x,y
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=None if rows else ['path','source','identity','split'])
+    if len(df): df.insert(2, 'split', split_keys(df.identity if self.has_identities else df.source, self.cfg.split, self.cfg.seed))
+    return df
+
+@patch(as_prop=True)
+def has_identities(self:_Prep)->bool: return self.labeler in ('folder','yale')
+
+@patch
+def prune(self:_Prep, df:pd.DataFrame):
+    "Remove crops the manifest does not list (deleted sources, older settings) and temp files of writes a killed run never finished."
+    keep, images = set(df.path) if len(df) else set(), self.dest/'images'
+    for p in images.rglob('*.png') if images.exists() else []:
+        if p.relative_to(self.dest).as_posix() not in keep: p.unlink()
+    for p in images.rglob('.*.tmp') if images.exists() else []: p.unlink()
+
+@patch
+def report(self:_Prep, df:pd.DataFrame, reused:int, seconds:float)->dict:
+    "Settings, counts kept and dropped by reason, and every dropped file with its reason."
+    res = self.results.values(); counts = Counter(r['status'] for r in res)
+    return dict(source=str(self.src), dest=str(self.dest), settings=self.settings, split=self.cfg.split, seed=self.cfg.seed, n_files=len(self.files),
+                kept=counts.get('kept',0), dropped={k:counts.get(k,0) for k in DROP_REASONS},
+                reused=reused, processed=len(self.files)-reused, seconds=round(seconds, 2),
+                n_identities=int(df.identity.nunique()) if len(df) and self.has_identities else None,
+                split_counts={k:int(v) for k,v in df.split.value_counts().items()} if len(df) else {},
+                dropped_files=[dict(file=r['source'], reason=r['status'], why=r['why']) for r in res if r['status']!='kept'])
+
+# %% ../../nbs/02_data.faces.ipynb #bd80eb00
 def prepare_faces(
     src:str|Path,              # Source folder (any tree of images)
     dest:str|Path,             # Output folder
@@ -251,86 +345,15 @@ def prepare_faces(
     **kwargs,                  # Overrides of `cfg` fields, e.g. size=128
 )->dict:                       # The report (also written to DEST/report.json)
     "Filter, detect, align, label and split every image under `src` into `dest`; resumable, atomic outputs."
-    cfg = PrepConfig.from_dict({**(cfg or PrepConfig()).to_dict(), **kwargs}, src='prepare_faces arguments')
-    src,dest = Path(src),Path(dest)
-    if src.resolve() == dest.resolve() or src.resolve() in dest.resolve().parents and dest.name=='images':
-        raise ValueError(f"{dest}: the output folder must differ from the source folder")
-    t0 = time.time()
-    files = [f for f in list_files(src) if not (dest.resolve() in (src/f).resolve().parents)]
-    labeler = detect_labeler(files) if cfg.labels=='auto' else cfg.labels
-    label_fn = LABELERS[labeler]
-    settings = dict(size=cfg.size, align=cfg.align, margin=cfg.margin, min_size=cfg.min_size, labels=labeler, min_face_size=cfg.min_face_size)
-    journal = _Journal(dest/'.prep'/f'journal-{stable_hash(settings)}.jsonl')
-    aligner = aligner or FaceAligner(cfg.size, cfg.margin, cfg.align, cfg.min_face_size, device=cfg.device)
-    results,seen,reused = {},{},0
-    def finish(rel, rec):
-        rec['source'] = rel.as_posix(); results[rel] = rec; journal.add(rec)
+    cfg = (cfg or PrepConfig()).updated(kwargs, src='prepare_faces arguments')
+    t0, job = time.time(), _Prep(Path(src), Path(dest), cfg, aligner)
     try:
-        todo = []
-        for rel in files:
-            st = (src/rel).stat(); sig = [st.st_size, st.st_mtime_ns]
-            old = journal.done.get(rel.as_posix())
-            if old and old.get('sig')==sig and (old['status']!='kept' or (dest/old['path']).exists()):
-                results[rel] = old; reused += 1
-            else: todo.append((rel, sig))
-        # duplicates are decided in sorted order, counting reused results too
-        order = {rel:i for i,rel in enumerate(files)}
-        for rel,rec in results.items():
-            if rec['status']=='kept': seen.setdefault(rec['phash'], rel)
-        pb = progress_bar(range(0, len(todo), cfg.batch_size), leave=False) if progress and todo else range(0, len(todo), cfg.batch_size)
-        for s in pb:
-            batch,imgs = [],[]
-            for rel,sig in todo[s:s+cfg.batch_size]:
-                base = dict(sig=sig)
-                try:
-                    img = load_image(src/rel, cfg.min_size)
-                    labels = label_fn(rel)
-                except LabelError as e: finish(rel, dict(base, status='bad_label', why=str(e))); continue
-                except BadImage as e: finish(rel, dict(base, status=e.reason, why=str(e))); continue
-                except OSError as e: finish(rel, dict(base, status='corrupt', why=f'{rel}: {e}')); continue
-                ph = _pixel_hash(img)
-                if ph in seen and order[seen[ph]] < order[rel]:
-                    finish(rel, dict(base, status='duplicate', why=f'{rel}: same pixels as {seen[ph].as_posix()}')); continue
-                seen[ph] = rel
-                batch.append((rel, base, labels, ph, img)); imgs.append(img)
-            crops = aligner(imgs) if cfg.align else [(_centre_crop(im, cfg.size), None, None) for im in imgs]
-            for (rel,base,labels,ph,img),c in zip(batch, crops):
-                if c is None: finish(rel, dict(base, status='no_face', why=f'{rel}: no face found by MTCNN')); continue
-                crop,lm,prob = c
-                out = _out_rel(rel)
-                with atomic_write(dest/out) as f: crop.save(f, format='PNG')
-                rec = dict(base, status='kept', path=out, phash=ph, labels=labels, src_w=img.width, src_h=img.height,
-                           det_score=prob, landmarks=None if lm is None else np.round(lm, 2).tolist())
-                finish(rel, rec)
-            journal.sync()
-    finally: journal.close()
-    # the manifest, in source order
-    rows = []
-    for rel in files:
-        r = results[rel]
-        if r['status']!='kept': continue
-        row = dict(path=r['path'], source=rel.as_posix(), identity=r['labels'].get('identity', ''), **{k:v for k,v in r['labels'].items() if k!='identity'},
-                   det_score=r['det_score'], src_w=r['src_w'], src_h=r['src_h'])
-        if r['landmarks'] is not None:
-            for n,(x,y) in zip(('left_eye','right_eye','nose','mouth_left','mouth_right'), r['landmarks']): row[f'lm_{n}_x'],row[f'lm_{n}_y'] = x,y
-        rows.append(row)
-    df = pd.DataFrame(rows, columns=None if rows else ['path','source','identity','split'])
-    if len(df):
-        has_id = labeler in ('folder','yale')
-        df.insert(2, 'split', split_keys(df.identity if has_id else df.source, cfg.split, cfg.seed))
-    # remove crops that this manifest does not list (from deleted sources or older settings),
-    # and temp files of writes that a killed run never finished
-    keep = set(df.path) if len(df) else set()
-    for p in (dest/'images').rglob('*.png') if (dest/'images').exists() else []:
-        if p.relative_to(dest).as_posix() not in keep: p.unlink()
-    for p in (dest/'images').rglob('.*.tmp') if (dest/'images').exists() else []: p.unlink()
-    counts = Counter(r['status'] for r in results.values())
-    report = dict(source=str(src), dest=str(dest), settings=settings, split=cfg.split, seed=cfg.seed, n_files=len(files),
-                  kept=counts.get('kept',0), dropped={k:counts.get(k,0) for k in DROP_REASONS},
-                  reused=reused, processed=len(files)-reused, seconds=round(time.time()-t0, 2),
-                  n_identities=int(df.identity.nunique()) if len(df) and labeler in ('folder','yale') else None,
-                  split_counts={k:int(v) for k,v in df.split.value_counts().items()} if len(df) else {},
-                  dropped_files=[dict(file=r['source'], reason=r['status'], why=r['why']) for r in results.values() if r['status']!='kept'])
-    with atomic_write(dest/'manifest.csv', 'w', newline='') as f: df.to_csv(f, index=False)
-    atomic_write_json(dest/'report.json', report)
+        todo = job.reuse(); reused = len(job.files) - len(todo)
+        starts = range(0, len(todo), cfg.batch_size)
+        for s in progress_bar(starts, leave=False) if progress and todo else starts: job.crop(todo[s:s+cfg.batch_size])
+    finally: job.journal.close()
+    df = job.manifest(); job.prune(df)
+    report = job.report(df, reused, time.time()-t0)
+    with atomic_write(job.dest/'manifest.csv', 'w', newline='') as f: df.to_csv(f, index=False)
+    atomic_write_json(job.dest/'report.json', report)
     return report

@@ -49,6 +49,28 @@ def _first_size(source)->int:
 def _n(source)->int|None:
     return len(source) if isinstance(source, Tensor) else len(image_files(source)) if isinstance(source, (str, Path)) else None
 
+def _inception_metrics(res:dict, settings:dict, real, fake, metrics, n, ext, cache_dir, kid_subset_size, kid_subsets, seed, progress):
+    "FID and/or KID into `res` (and what they used into `settings`); real features from a folder come from the cache."
+    if isinstance(real, (str, Path)): fr = real_features(real, ext, n=n, cache_dir=cache_dir, progress=progress)
+    else: fr = extract_features(real, ext, n=n, progress=progress)
+    ff = extract_features(fake, ext, n=n, progress=progress)
+    r = fid_kid(fr, ff, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed, which=metrics)
+    if 'fid' in metrics: res['fid'] = r['fid']
+    if 'kid' in metrics: res.update(kid_mean=r['kid_mean'], kid_std=r['kid_std'])
+    res.update(n_real=r['n_real'], n_fake=r['n_fake'])
+    settings.update(extractor=getattr(ext, 'name', type(ext).__name__), real_features_cached=fr.info.get('cached', False),
+                    kid_subsets=kid_subsets, kid_subset_size=r.get('kid_subset_size'), skipped_files=fr.info.get('skipped', []) + ff.info.get('skipped', []))
+
+def _swd_metrics(res:dict, settings:dict, real, fake, n, swd_size, seed):
+    "SWD (and its per-level values) into `res`, at `swd_size` or the smaller side of the two sets (at most 128)."
+    size = swd_size or min(128, _first_size(real), _first_size(fake))
+    xr,xf = load_images(real, n, size), load_images(fake, n, size)
+    m = min(len(xr), len(xf))
+    s = swd(xr[:m], xf[:m], seed=seed)
+    res['swd'] = s['swd']; res.update({k: v for k,v in s.items() if k.startswith('swd_')})
+    res.setdefault('n_real', m); res.setdefault('n_fake', m); res['n_swd'] = m
+    settings['swd_size'] = size
+
 def evaluate(
     real,                       # Real images: folder or tensor (uint8, or float in [-1,1])
     fake,                       # Generated images: folder, tensor, or `fn(n)->images` (float in [-1,1])
@@ -72,24 +94,8 @@ def evaluate(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         if 'fid' in metrics or 'kid' in metrics:
-            ext = extractor or InceptionFeatures()
-            if isinstance(real, (str, Path)): fr = real_features(real, ext, n=n, cache_dir=cache_dir, progress=progress)
-            else: fr = extract_features(real, ext, n=n, progress=progress)
-            ff = extract_features(fake, ext, n=n, progress=progress)
-            r = fid_kid(fr, ff, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed, which=metrics)
-            if 'fid' in metrics: res['fid'] = r['fid']
-            if 'kid' in metrics: res.update(kid_mean=r['kid_mean'], kid_std=r['kid_std'])
-            res.update(n_real=r['n_real'], n_fake=r['n_fake'])
-            settings.update(extractor=getattr(ext, 'name', type(ext).__name__), real_features_cached=fr.info.get('cached', False),
-                            kid_subsets=kid_subsets, kid_subset_size=r.get('kid_subset_size'), skipped_files=fr.info.get('skipped', []) + ff.info.get('skipped', []))
-        if 'swd' in metrics:
-            size = swd_size or min(128, _first_size(real), _first_size(fake))
-            xr,xf = load_images(real, n, size), load_images(fake, n, size)
-            m = min(len(xr), len(xf))
-            s = swd(xr[:m], xf[:m], seed=seed)
-            res['swd'] = s['swd']; res.update({k: v for k,v in s.items() if k.startswith('swd_')})
-            res.setdefault('n_real', m); res.setdefault('n_fake', m); res['n_swd'] = m
-            settings['swd_size'] = size
+            _inception_metrics(res, settings, real, fake, metrics, n, extractor or InceptionFeatures(), cache_dir, kid_subset_size, kid_subsets, seed, progress)
+        if 'swd' in metrics: _swd_metrics(res, settings, real, fake, n, swd_size, seed)
     res['settings'] = settings
     res['warnings'] = sorted({str(w.message) for w in caught if not issubclass(w.category, (DeprecationWarning, FutureWarning))})
     for w in res['warnings']: warnings.warn(w)
