@@ -17,8 +17,8 @@ from ..core import *
 
 # %% auto #0
 __all__ = ['LABELERS', 'DROP_REASONS', 'shared_data', 'list_files', 'LabelError', 'utkface_labels', 'yale_labels',
-           'folder_labels', 'no_labels', 'detect_labeler', 'BadImage', 'load_image', 'split_keys', 'crop_quad',
-           'FaceAligner', 'PrepConfig', 'prepare_faces']
+           'folder_labels', 'no_labels', 'detect_labeler', 'BadImage', 'load_image', 'split_keys', 'FaceAligner',
+           'PrepConfig', 'prepare_faces']
 
 # %% ../../nbs/02_data.faces.ipynb #ca9c09de
 def shared_data(name:str='')->Path|None:
@@ -135,7 +135,7 @@ def _box_quad(box:np.ndarray, margin:float)->np.ndarray:
     (x0,y0,x1,y1) = box; c = np.array([(x0+x1)/2, (y0+y1)/2]); h = max(x1-x0, y1-y0)/2*(1+margin)
     return np.stack([c+[-h,-h], c+[-h,h], c+[h,h], c+[h,-h]])
 
-def crop_quad(
+def _crop_quad(
     img:Image.Image,  # Source image
     quad:np.ndarray,  # (4,2) corners UL, LL, LR, UR in source pixels
     size:int,         # Output side
@@ -196,7 +196,7 @@ class FaceAligner:
         "Crop one detected face → (size×size image, landmarks (5,2) in crop pixels)."
         box,_,lm = det
         quad = _align_quad(lm, self.margin) if self.align else _box_quad(box, self.margin)
-        out,tfm = crop_quad(img, quad, self.size)
+        out,tfm = _crop_quad(img, quad, self.size)
         return out, tfm(lm)
 
     def __call__(self, imgs:list[Image.Image])->list[tuple|None]:

@@ -13,7 +13,7 @@ from ..core import *
 
 # %% auto #0
 __all__ = ['ID_FACTORS', 'NUISANCE_FACTORS', 'SIGNED_NUISANCE', 'LANDMARKS', 'HAIR_STYLES', 'hash_uniform', 'identity_factors',
-           'nuisance_factors', 'render_faces', 'SynthFaces', 'sample_sheet', 'synth_manifest', 'write_synthfaces']
+           'nuisance_factors', 'render_faces', 'SynthFaces', 'sample_sheet', 'write_synthfaces']
 
 # %% ../../nbs/01_data.synth.ipynb #45ae021c
 ID_FACTORS = ('face_width','face_height','skin_tone','hair_color','hair_style','eye_color',
@@ -369,7 +369,7 @@ def sample_sheet(
     return ds.render(idx, size)['image']
 
 # %% ../../nbs/01_data.synth.ipynb #94a6423b
-def synth_manifest(ds:SynthFaces, idx)->pd.DataFrame:
+def _synth_manifest(ds:SynthFaces, idx)->pd.DataFrame:
     "Manifest rows (path, identity, split and every factor and landmark) for the samples `idx`, without images."
     ids = ds.identity(idx); test = np.isin(ids, ds.test_ids)
     df = pd.DataFrame(dict(path=[f"images/{i:05d}/{j:07d}.png" for i,j in zip(ids, idx)], identity=ids.astype(str),
@@ -398,7 +398,7 @@ def write_synthfaces(
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.partial-'))
     try:
-        idx = np.arange(len(ds)); df = synth_manifest(ds, idx); lms = []
+        idx = np.arange(len(ds)); df = _synth_manifest(ds, idx); lms = []
         chunks = range(0, len(ds), bs)
         for s in (progress_bar(chunks) if progress else chunks):
             b = ds.render(idx[s:s+bs]); lms.append(b['landmarks'].reshape(len(b['landmarks']),-1))

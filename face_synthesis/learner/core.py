@@ -22,9 +22,8 @@ from torch.optim.swa_utils import AveragedModel
 
 # %% auto #0
 __all__ = ['bce_gen_loss', 'bce_crit_loss', 'wgan_gen_loss', 'wgan_crit_loss', 'FaceGANLoss', 'gradient_penalty', 'r1_penalty',
-           'GradientPenalty', 'R1Penalty', 'gan_opt_func', 'FaceGANTrainer', 'ema_avg_fn', 'EMA', 'fixed_inputs',
-           'SampleGrids', 'gan_state', 'Checkpoint', 'NaNGuard', 'LossLog', 'plot_run', 'WandbSamples',
-           'wandb_callbacks', 'FaceGANLearner']
+           'GradientPenalty', 'R1Penalty', 'gan_opt_func', 'FaceGANTrainer', 'EMA', 'fixed_inputs', 'SampleGrids',
+           'Checkpoint', 'NaNGuard', 'LossLog', 'plot_run', 'WandbSamples', 'wandb_callbacks', 'FaceGANLearner']
 
 # %% ../../nbs/40_learner.core.ipynb #718c7093
 def bce_gen_loss(fake_pred:Tensor, output:Tensor=None, target:Tensor=None)->Tensor:
@@ -136,7 +135,7 @@ class FaceGANTrainer(GANTrainer):
         self.learn.opt = self.opt_gen if self.gen_mode else self.opt_crit
 
 # %% ../../nbs/40_learner.core.ipynb #59dc0307
-def ema_avg_fn(decay:float=0.999):
+def _ema_avg_fn(decay:float=0.999):
     "`AveragedModel` update with warm-up: β_t = min(β, (1+t)/(10+t)) where t counts updates."
     def f(avg:Tensor, new:Tensor, n:Tensor)->Tensor:
         if not avg.is_floating_point(): return new      # e.g. BatchNorm's num_batches_tracked
@@ -150,7 +149,7 @@ class EMA(Callback):
     def __init__(self, decay:float=0.999): self.decay = decay
     def before_fit(self):
         if self.learn.ema is None:
-            self.learn.ema = AveragedModel(self.model.generator, avg_fn=ema_avg_fn(self.decay), use_buffers=True)
+            self.learn.ema = AveragedModel(self.model.generator, avg_fn=_ema_avg_fn(self.decay), use_buffers=True)
     def after_step(self):
         if self.gan_trainer.gen_mode: self.learn.ema.update_parameters(self.model.generator)
 
@@ -185,7 +184,7 @@ class SampleGrids(Callback):
     def after_epoch(self): self._save(self.learn.global_epoch + 1)
 
 # %% ../../nbs/40_learner.core.ipynb #d8a2459f
-def gan_state(learn:Learner, epoch:int)->dict:
+def _gan_state(learn:Learner, epoch:int)->dict:
     "Everything needed to continue training `learn` after `epoch` (1-based count of finished epochs)."
     gt = learn.gan_trainer
     return dict(format=CHECKPOINT_FORMAT, epoch=epoch, iteration=learn.global_iter,
@@ -208,7 +207,7 @@ class Checkpoint(Callback):
         gt.switch(s['gen_mode'])
         set_rng_state(s['rng'])
         self.resume = None
-    def after_epoch(self): self.run.save_checkpoint(gan_state(self.learn, self.learn.global_epoch + 1), self.keep)
+    def after_epoch(self): self.run.save_checkpoint(_gan_state(self.learn, self.learn.global_epoch + 1), self.keep)
 
 # %% ../../nbs/40_learner.core.ipynb #6be45b3b
 class NaNGuard(Callback):

@@ -17,7 +17,7 @@ from ..data.faces import list_files, load_image, BadImage
 # %% auto #0
 __all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'RESIZE_MODES', 'inception_weights', 'resize_299', 'InceptionFeatures',
            'FeatureSet', 'image_files', 'extract_features', 'frechet_distance', 'kid', 'default_cache_dir',
-           'folder_key', 'real_features', 'fid_kid']
+           'real_features', 'fid_kid']
 
 # %% ../../nbs/21_metrics.fid.ipynb #d87bd8de
 INCEPTION_FILE = 'default_1.pt'
@@ -229,7 +229,7 @@ def default_cache_dir()->Path:
     "`$FACE_SYNTHESIS_CACHE/fid`, else `~/.cache/face_synthesis/fid`."
     return Path(os.environ.get('FACE_SYNTHESIS_CACHE', Path.home()/'.cache'/'face_synthesis'))/'fid'
 
-def folder_key(files:list[Path], root:str|Path)->str:
+def _folder_key(files:list[Path], root:str|Path)->str:
     "Hash of the relative paths and bytes of `files`: changes when any image changes."
     h = hashlib.sha256()
     for p in files:
@@ -246,7 +246,7 @@ def real_features(
 )->FeatureSet:
     "Features of a real image folder, from the cache when the same content and settings were seen before."
     files = image_files(folder, n)
-    key = stable_hash(dict(data=folder_key(files, folder), extractor=getattr(extractor, 'name', type(extractor).__name__), n=len(files)))
+    key = stable_hash(dict(data=_folder_key(files, folder), extractor=getattr(extractor, 'name', type(extractor).__name__), n=len(files)))
     path = None if cache_dir is False else Path(cache_dir or default_cache_dir())/f'{key}.npz'
     if path is not None and path.exists():
         fs = FeatureSet.load(path); fs.info['cached'] = True; return fs
