@@ -14,7 +14,7 @@ from .core import *
 from .data.synth import SynthFaces
 from .data.loaders import FaceImages
 from .models.registry import MODELS, model_family
-from .models import dcgan, conditional   # the families that ship register themselves on import
+from .models import dcgan, conditional, stylegan   # the families that ship register themselves on import
 from .models.encoders import load_encoder
 
 # %% auto #0
@@ -37,7 +37,7 @@ class DataConfig(Config):
 @dataclass
 class ModelConfig(Config):
     "The networks: a registered family, its widths, and the identity encoder of a conditional one."
-    family:str = cfield('dcgan', choices=lambda: tuple(MODELS), help="model family (`models.registry`): 'dcgan' (unconditional), or identity-conditioned 'sa-cgan', 'unet-cgan'")
+    family:str = cfield('dcgan', choices=lambda: tuple(MODELS), help="model family (`models.registry`): 'dcgan' or 'stylegan' (unconditional), or identity-conditioned 'sa-cgan', 'unet-cgan'")
     nz:int = cfield(100, lo=1, help='noise dimension')
     ngf:int = cfield(64, lo=4, help='generator width')
     ndf:int = cfield(64, lo=4, help='critic width')
@@ -47,6 +47,8 @@ class ModelConfig(Config):
     encoder:str|None = cfield(None, help="identity encoder of a conditional model: 'train' (a CNN trained with ArcFace on the training identities first), an encoder file, or 'facenet-vggface2'")
     emb_dim:int = cfield(64, lo=2, help="embedding size of an encoder trained for the run ('train'); a given encoder has its own")
     encoder_epochs:int = cfield(6, lo=1, help="epochs of encoder training ('train')")
+    mapping_layers:int = cfield(8, lo=1, help='StyleGAN: dense layers of the mapping network z → w')
+    style_mixing:float = cfield(0.9, lo=0, hi=1, help='StyleGAN: probability of style mixing regularisation per batch')
 
 @dataclass
 class LossConfig(Config):
@@ -57,6 +59,7 @@ class LossConfig(Config):
     real_label:float = cfield(0.9, lo=0.5, hi=1, help='DCGAN one-sided label smoothing')
     emb_weight:float = cfield(1., lo=0, help='weight of the embedding (identity) loss')
     lpips_weight:float = cfield(0., lo=0, help='weight of the LPIPS loss to the source image (needs the LPIPS AlexNet weights)')
+    drift:float = cfield(0., lo=0, help='ε of the drift penalty ε·E[D(x)²] on real scores (ProGAN; StyleGAN used 0.001 with WGAN-GP)')
 
 @dataclass
 class OptimConfig(Config):

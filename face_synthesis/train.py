@@ -87,7 +87,7 @@ def run_learner(run:Run, data:TrainData, state:dict|None=None, cbs:list|None=Non
     cbs = [SampleGrids(run, cfg.log.n_grid), LossLog(run), Checkpoint(run, cfg.log.keep, state), SWDMonitor(real, ev.every)] + \
           (wandb_callbacks(run, cfg.to_dict()) if cfg.log.wandb else []) + list(cbs or [])
     kw = dict(lr_gen=o.lr_g, lr_crit=o.lr_d, betas=(o.beta1, o.beta2), n_crit=o.n_crit, gp_lambda=L.gp_lambda,
-              r1_gamma=L.r1_gamma, real_label=L.real_label, ema_decay=o.ema_decay, cbs=cbs)
+              r1_gamma=L.r1_gamma, real_label=L.real_label, ema_decay=o.ema_decay, drift=L.drift, cbs=cbs)
     if run.conditional:
         from face_synthesis.metrics.image import LPIPS
         learn = FaceGANLearner.conditional(data.dls, G, D, L.objective, encoder=data.encoder if L.emb_weight else None, emb_weight=L.emb_weight,

@@ -22,8 +22,9 @@ from torch.optim.swa_utils import AveragedModel
 
 # %% auto #0
 __all__ = ['bce_gen_loss', 'bce_crit_loss', 'wgan_gen_loss', 'wgan_crit_loss', 'FaceGANLoss', 'gradient_penalty', 'r1_penalty',
-           'GradientPenalty', 'R1Penalty', 'gan_opt_func', 'FaceGANTrainer', 'EMA', 'fixed_inputs', 'SampleGrids',
-           'Checkpoint', 'NaNGuard', 'LossLog', 'plot_run', 'WandbSamples', 'wandb_callbacks', 'FaceGANLearner']
+           'GradientPenalty', 'R1Penalty', 'DriftPenalty', 'gan_opt_func', 'FaceGANTrainer', 'EMA', 'fixed_inputs',
+           'SampleGrids', 'Checkpoint', 'NaNGuard', 'LossLog', 'plot_run', 'WandbSamples', 'wandb_callbacks',
+           'FaceGANLearner']
 
 # %% ../../nbs/40_learner.core.ipynb #718c7093
 def bce_gen_loss(fake_pred:Tensor, output:Tensor=None, target:Tensor=None)->Tensor:
@@ -98,6 +99,15 @@ class R1Penalty(Callback):
         if not self.active: return
         r1 = r1_penalty(self.pred, self.xb[0])
         self.last = r1.item(); self.learn.add_loss(self.gamma/2*self.every*r1)
+
+class DriftPenalty(Callback):
+    "Add ε·E[D(x)²] on real scores to the critic loss (ProGAN's ε-drift, which keeps WGAN critic outputs near 0)."
+    order = 10
+    def __init__(self, eps:float=1e-3): self.eps = eps; self.last = float('nan')
+    def after_loss(self):
+        if not self.training or self.gan_trainer.gen_mode: return
+        d = self.pred.float().pow(2).mean()
+        self.last = d.item(); self.learn.add_loss(self.eps*d)
 
 # %% ../../nbs/40_learner.core.ipynb #f620953e
 def gan_opt_func(beta1:float=0.5, beta2:float=0.999, eps:float=1e-8, wd:float=0.):
@@ -237,7 +247,7 @@ class LossLog(Callback):
     def after_batch(self):
         if not self.training: return
         r = dict(iteration=self.learn.global_iter, epoch=self.learn.global_epoch+1, mode=self.mode, loss=self.loss.item())
-        if self.mode == 'crit': r.update({type(cb).__name__: cb.last for cb in self.learn.cbs if isinstance(cb, (GradientPenalty, R1Penalty))})
+        if self.mode == 'crit': r.update({type(cb).__name__: cb.last for cb in self.learn.cbs if isinstance(cb, (GradientPenalty, R1Penalty, DriftPenalty))})
         self.rows.append(r)
     def after_epoch(self):
         new = self.rows[self.n0:]
@@ -340,12 +350,13 @@ class FaceGANLearner(GANLearner):
         self.loss = self.loss_grad.detach().clone()
 
 # %% ../../nbs/40_learner.core.ipynb #97240f0f
-def _objective(loss:str, n_crit:int|None, gp_lambda:float, r1_gamma:float, real_label:float, ema_decay:float|None):
+def _objective(loss:str, n_crit:int|None, gp_lambda:float, r1_gamma:float, real_label:float, ema_decay:float|None, drift:float=0.):
     "(gen loss, critic loss, critic steps, callbacks) of an objective."
     if loss not in ('wgan-gp', 'dcgan'): raise ValueError(f"unknown GAN loss {loss!r}: use 'wgan-gp' or 'dcgan'")
     wgan = loss == 'wgan-gp'
     gl,cl = (wgan_gen_loss, wgan_crit_loss) if wgan else (bce_gen_loss, partial(bce_crit_loss, real_label=real_label))
-    cbs = [NaNGuard()] + ([GradientPenalty(gp_lambda)] if wgan and gp_lambda else []) + ([R1Penalty(r1_gamma)] if r1_gamma else [])
+    cbs = [NaNGuard()] + ([GradientPenalty(gp_lambda)] if wgan and gp_lambda else []) + ([R1Penalty(r1_gamma)] if r1_gamma else []) + \
+          ([DriftPenalty(drift)] if drift else [])
     return gl, cl, n_crit or (5 if wgan else 1), cbs + ([EMA(ema_decay)] if ema_decay else [])
 
 @patch(cls_method=True)
@@ -362,8 +373,9 @@ def unconditional(
     r1_gamma:float=0.,       # γ of R1 (0: off)
     real_label:float=0.9,    # One-sided label smoothing (DCGAN)
     ema_decay:float|None=0.999, # EMA of the generator (None: off)
+    drift:float=0.,          # ε of the drift penalty on real scores (0: off)
     cbs:list|None=None,      # More callbacks
 )->FaceGANLearner:
     "The learner for `G(z)`, `C(x)` with the chosen objective, penalties, EMA and a NaN guard (`conditional` builds on it)."
-    gl, cl, n, obj = _objective(loss, n_crit, gp_lambda, r1_gamma, real_label, ema_decay)
+    gl, cl, n, obj = _objective(loss, n_crit, gp_lambda, r1_gamma, real_label, ema_decay, drift)
     return cls(dls, generator, critic, gl, cl, n, lr_gen, lr_crit, betas, cbs=obj + list(cbs or []))
