@@ -18,9 +18,9 @@ from .models import dcgan, conditional, stylegan   # the families that ship regi
 from .models.encoders import load_encoder
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'CHECKPOINT_FORMAT', 'DataConfig', 'ModelConfig', 'LossConfig', 'OptimConfig', 'EvalConfig', 'LogConfig',
-           'TrainConfig', 'config_path', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
-           'RunExistsError', 'Run']
+__all__ = ['RESUMABLE', 'CHECKPOINT_FORMAT', 'DataConfig', 'ModelConfig', 'LossConfig', 'OptimConfig', 'EvalConfig', 'GrowConfig',
+           'LogConfig', 'TrainConfig', 'config_path', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'load_checkpoint', 'RunExistsError', 'Run']
 
 # %% ../nbs/30_run.ipynb #cce39f67
 @dataclass
@@ -81,6 +81,15 @@ class EvalConfig(Config):
     judge_epochs:int|None = cfield(None, lo=1, help="epochs of the identity-evaluation judge (default: model.encoder_epochs)")
 
 @dataclass
+class GrowConfig(Config):
+    "Progressive growing (families whose networks grow: StyleGAN)."
+    progressive:bool = cfield(False, help='grow from `start` px to data.size (else train at data.size throughout)')
+    start:int = cfield(8, choices=(4, 8, 16, 32, 64), help='first resolution')
+    stab_kimg:float = cfield(600., lo=0, help='thousands of real images per stabilisation phase (NVlabs: 600)')
+    fade_kimg:float = cfield(600., lo=0, help='thousands of real images per fade-in (NVlabs: 600)')
+    reset_opt:bool = cfield(True, help='reset both optimisers when the resolution changes (NVlabs: true)')
+
+@dataclass
 class LogConfig(Config):
     "What the run folder keeps."
     n_grid:int = cfield(64, lo=1, help='images per sample grid')
@@ -97,6 +106,7 @@ class TrainConfig(Config):
     model:ModelConfig = cfield(default_factory=ModelConfig)
     loss:LossConfig = cfield(default_factory=LossConfig)
     optim:OptimConfig = cfield(default_factory=OptimConfig)
+    grow:GrowConfig = cfield(default_factory=GrowConfig)
     eval:EvalConfig = cfield(default_factory=EvalConfig)
     log:LogConfig = cfield(default_factory=LogConfig)
 
@@ -315,6 +325,8 @@ def generator(self:Run, ema:bool=True, device=None)->nn.Module:
     sd = s['generator']
     if ema and s.get('ema'): sd = {k[len('module.'):]: v for k,v in s['ema'].items() if k.startswith('module.')}
     G.load_state_dict(sd)
+    grow = s.get('callbacks', {}).get('ProgressiveGrowing')
+    if grow: G.res, G.alpha = grow['res'], grow['alpha']   # a growing run renders at the resolution it had reached
     return G.to(get_device(device)).eval()
 
 @patch

@@ -18,6 +18,7 @@ from .run import *
 from .learner.core import *
 from .learner.conditional import *
 from .learner.monitors import SWDMonitor
+from .learner.progressive import GrowthSchedule, ProgressiveGrowing
 
 # %% auto #0
 __all__ = ['TrainData', 'build_encoder', 'build_data', 'open_run', 'run_learner', 'start_run', 'finish_run', 'train']
@@ -79,12 +80,21 @@ def open_run(cfg:TrainConfig|str|Path, out:str|Path='runs', resume:bool=False, o
     state = load_checkpoint(last)
     return Run(run.path, _resumed_config(state['config'], overrides, str(last))), state
 
+def _growth(cfg:TrainConfig, G:nn.Module, D:nn.Module)->list:
+    "The progressive-growing callback of a config that asks for it (and whose networks can grow)."
+    g = cfg.grow
+    if not g.progressive: return []
+    if not (hasattr(G, 'res') and hasattr(D, 'alpha')):
+        raise ConfigError(f"grow.progressive: model.family {cfg.model.family!r} does not grow progressively (stylegan does)")
+    if g.start > cfg.data.size: raise ConfigError(f"grow.start: {g.start} is larger than data.size {cfg.data.size}")
+    return [ProgressiveGrowing(GrowthSchedule(g.start, cfg.data.size, g.stab_kimg, g.fade_kimg), g.reset_opt)]
+
 def run_learner(run:Run, data:TrainData, state:dict|None=None, cbs:list|None=None)->FaceGANLearner:
     "The learner of the run's family and config, logging into `run` (and resuming `state`)."
     cfg = run.config; o, L, ev = cfg.optim, cfg.loss, cfg.eval
     G, D = run.build_models(data.emb_dim)
     real = data.faces.images[torch.randperm(len(data.faces), generator=torch.Generator().manual_seed(cfg.seed))[:ev.n]]
-    cbs = [SampleGrids(run, cfg.log.n_grid), LossLog(run), Checkpoint(run, cfg.log.keep, state), SWDMonitor(real, ev.every)] + \
+    cbs = [SampleGrids(run, cfg.log.n_grid), LossLog(run), Checkpoint(run, cfg.log.keep, state), SWDMonitor(real, ev.every)] + _growth(cfg, G, D) + \
           (wandb_callbacks(run, cfg.to_dict()) if cfg.log.wandb else []) + list(cbs or [])
     kw = dict(lr_gen=o.lr_g, lr_crit=o.lr_d, betas=(o.beta1, o.beta2), n_crit=o.n_crit, gp_lambda=L.gp_lambda,
               r1_gamma=L.r1_gamma, real_label=L.real_label, ema_decay=o.ema_decay, drift=L.drift, cbs=cbs)

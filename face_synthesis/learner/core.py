@@ -188,7 +188,10 @@ class SampleGrids(Callback):
         self.grids = [g for g in self.run.grids if g['epoch'] <= self.learn.epoch_offset]
         if not self.grids: self._save(0)
     def _save(self, epoch:int):
-        p = save_grid(sample(self.learn.eval_generator, *self.inputs, bs=64), self.run.grid_path(epoch), self.nrow)
+        x = sample(self.learn.eval_generator, *self.inputs, bs=64)
+        size = getattr(self.learn.eval_generator, 'size', x.shape[-1])   # a growing generator: shown at its final size
+        if x.shape[-1] < size: x = F.interpolate(x, size=(size, size), mode='nearest')
+        p = save_grid(x, self.run.grid_path(epoch), self.nrow)
         self.grids.append(dict(epoch=epoch, iteration=self.learn.global_iter, path=p.relative_to(self.run.path).as_posix()))
         self.run.write_grids(self.grids)
     def after_epoch(self): self._save(self.learn.global_epoch + 1)
@@ -201,7 +204,8 @@ def _gan_state(learn:Learner, epoch:int)->dict:
                 generator=learn.model.generator.state_dict(), critic=learn.model.critic.state_dict(),
                 ema=learn.ema.state_dict() if learn.ema is not None else None,
                 opt_gen=gt.opt_gen.state_dict(), opt_crit=gt.opt_crit.state_dict(), gen_mode=gt.gen_mode,
-                rng=rng_state(), config=learn.run_config)
+                rng=rng_state(), config=learn.run_config,
+                callbacks={type(cb).__name__: cb.checkpoint_state() for cb in learn.cbs if hasattr(cb, 'checkpoint_state')})
 
 class Checkpoint(Callback):
     "Save the full training state after every epoch (the run keeps `keep` epoch files and `last.pt`); restore `resume` before training."
@@ -215,6 +219,8 @@ class Checkpoint(Callback):
         gt = self.gan_trainer
         gt.opt_gen.load_state_dict(s['opt_gen']); gt.opt_crit.load_state_dict(s['opt_crit'])
         gt.switch(s['gen_mode'])
+        for cb in self.learn.cbs:
+            if type(cb).__name__ in s.get('callbacks', {}): cb.load_checkpoint_state(s['callbacks'][type(cb).__name__])
         set_rng_state(s['rng'])
         self.resume = None
     def after_epoch(self): self.run.save_checkpoint(_gan_state(self.learn, self.learn.global_epoch + 1), self.keep)

@@ -5,7 +5,7 @@
 # %% ../../nbs/42_learner.monitors.ipynb #f8cc362d
 from __future__ import annotations
 import warnings
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from fastai.callback.core import Callback
 from ..core import *
@@ -35,7 +35,9 @@ class SWDMonitor(Callback):
     def __init__(self, real:Tensor, every:int=1, seed:int=4321): self.real,self.every,self.seed = real,every,seed
     def score(self)->float:
         "SWD of the learner's EMA generator (the generator before the first step) now."
-        return swd(self.real, sample(self.learn.eval_generator, *fixed_inputs(self.dls, len(self.real), self.seed), bs=128), seed=self.seed)['swd']
+        fake = sample(self.learn.eval_generator, *fixed_inputs(self.dls, len(self.real), self.seed), bs=128)
+        if fake.shape[-1] < self.real.shape[-1]: fake = F.interpolate(fake, size=self.real.shape[-2:], mode='nearest')   # a growing generator
+        return swd(self.real, fake, seed=self.seed)['swd']
     def after_epoch(self):
         if not _due(self): return
         self.learn.epoch_metrics['swd'] = round(self.score(), 3)
