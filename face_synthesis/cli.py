@@ -196,8 +196,9 @@ demo.add_args = _demo_args
 import numpy as np, torch
 
 def _generate_args(p):
-    p.add_argument('run', help='a conditional training run (folder) or one of its checkpoints')
+    p.add_argument('run', help='a training run (folder) or one of its checkpoints')
     g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument('--seeds', help="any run: the images of these latent seeds ('0-15' or '1,4,9'; seed s draws z with torch's generator seeded s)")
     g.add_argument('--from-image', nargs='+', metavar='PHOTO', help='detect, align and embed each photo; N variations of each')
     g.add_argument('--from-embedding', metavar='FILE.npy', help='embeddings (D,) or (K,D) saved with numpy')
     g.add_argument('--random', type=int, metavar='K', help='K new identities sampled from a Gaussian fitted to the training embeddings')
@@ -206,8 +207,49 @@ def _generate_args(p):
     p.add_argument('--steps', type=int, default=8, help='interpolation steps (default 8)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--no-align', action='store_true', help='photos are already face crops: centre-crop instead of MTCNN')
+    p.add_argument('--truncation', type=float, default=1., metavar='PSI', help='StyleGAN: truncation psi for --seeds (default 1: none)')
+    p.add_argument('--mix', metavar='SEEDS', help='StyleGAN with --seeds: style-mixing figures whose rows are these seeds (coarse, middle, fine styles)')
     p.add_argument('--out', help='output folder (default RUN/generated)')
     p.add_argument('--device', help='cpu, cuda, mps')
+
+def _parse_seeds(s:str, opt:str)->list[int]:
+    "'0-15' or '1,4,9' (or both: '0-3,7') → the seeds, in order."
+    try:
+        out = [x for part in s.split(',') for x in (range(int(part.split('-')[0]), int(part.split('-')[1]) + 1) if '-' in part.strip('-') else [int(part)])]
+    except ValueError: raise CLIError(f"{opt} {s!r}: expected seeds such as '0-15' or '1,4,9'") from None
+    if not out: raise CLIError(f"{opt} {s!r}: no seeds")
+    return out
+
+def _seed_latents(seeds:list[int], nz:int)->torch.Tensor:
+    "One z per seed, the same for a seed whatever else is asked for."
+    return torch.stack([torch.randn(nz, generator=torch.Generator().manual_seed(s)) for s in seeds])
+
+def _mixing_figure(G, z_cols, z_rows, layers, psi:float)->torch.Tensor:
+    "The paper's Figure 3 layout: the columns' images on top, the rows' on the left, their mixes inside."
+    from face_synthesis.models.stylegan import style_mixing, truncation_sweep
+    cols, rows = truncation_sweep(G, z_cols, (psi,)), truncation_sweep(G, z_rows, (psi,))
+    mix = style_mixing(G, z_cols, z_rows, layers, psi).view(len(z_rows), len(z_cols), *cols.shape[1:])
+    top = torch.cat([torch.ones_like(cols[:1]), cols])[None]
+    return torch.cat([top, torch.cat([rows[:, None], mix], 1)]).flatten(0, 1)
+
+def _generate_seeds(args, run, out:Path):
+    "`generate --seeds`: a grid of the seeds' images; for StyleGAN also a truncation sweep and, with --mix, style-mixing figures."
+    G = run.generator(device=args.device)
+    style = hasattr(G, 'truncate')
+    if (args.truncation != 1 or args.mix) and not style:
+        raise CLIError(f"--truncation/--mix: {args.run} is a {run.config.model.family!r} run; only StyleGAN (model.family stylegan) has styles")
+    z = _seed_latents(_parse_seeds(args.seeds, '--seeds'), G.nz)
+    if run.conditional: raise CLIError(f"--seeds: {args.run} is conditional; give it identities (--from-image, --from-embedding, --random)")
+    from face_synthesis.models.stylegan import truncation_sweep, style_layers, STYLE_GROUPS
+    files = [save_grid(truncation_sweep(G, z, (args.truncation,)) if style else sample(G, z), out/'grid.png', nrow=min(8, len(z)))]
+    if style: files.append(save_grid(truncation_sweep(G, z[:8]), out/'truncation.png', nrow=len(z[:8])))
+    if args.mix:
+        rows = _seed_latents(_parse_seeds(args.mix, '--mix'), G.nz)
+        for g in STYLE_GROUPS:
+            if style_layers(G, g): files.append(save_grid(_mixing_figure(G, z, rows, style_layers(G, g), args.truncation), out/f'style_mixing_{g}.png', nrow=len(z) + 1))
+    with atomic_write(out/'latents.npy') as f: np.save(f, z.numpy())
+    print(f"{len(z)} seeds from {run.latest_checkpoint()}" + (f", truncation {args.truncation}" if style else '') + f"; latents {out/'latents.npy'}")
+    for p in files: print(p)
 
 def _photo_embeddings(paths, enc, size:int, align:bool, device=None):
     from face_synthesis.eval_identity import face_crops
@@ -235,13 +277,15 @@ def _embeddings(args, run, enc, dim:int):
     ends = [(_npy_embeddings(a, dim) if a.endswith('.npy') else _photo_embeddings([a], enc, run.config.data.size, not args.no_align, args.device)[0])[0] for a in args.interpolate]
     return slerp(*ends, torch.linspace(0, 1, args.steps)[:, None]), None
 
-@command('generate', 'faces from identity embeddings with a conditional run (photo, .npy, random, interpolation)')
+@command('generate', 'faces of latent seeds (any run; StyleGAN: truncation, style mixing) or of identity embeddings (conditional runs)')
 def generate_cmd(args):
     from face_synthesis.run import Run
     from face_synthesis.eval_identity import generate
     if not Path(args.run).exists(): raise CLIError(f"{args.run}: no such run or checkpoint")
     run = Run(args.run)
-    if not run.conditional: raise CLIError(f"{args.run}: model {run.config.model.family!r} is unconditional; generate needs an identity-conditioned run (model.family sa-cgan or unet-cgan)")
+    out = Path(args.out) if args.out else run.generated_dir
+    if args.seeds: out.mkdir(parents=True, exist_ok=True); return _generate_seeds(args, run, out)
+    if not run.conditional: raise CLIError(f"{args.run}: model {run.config.model.family!r} is unconditional; use --seeds (photos, embeddings and interpolations need an identity-conditioned run: model.family sa-cgan or unet-cgan)")
     G, enc = run.generator(device=args.device), run.encoder(args.device)
     emb, src = _embeddings(args, run, enc, run.init.get('emb_dim') or enc.emb_dim)
     if args.interpolate:   # one noise along the path
@@ -250,7 +294,6 @@ def generate_cmd(args):
         imgs, nrow = generate(G, emb, n_per=args.n, seed=args.seed), args.n + (src is not None)
         if src is not None:   # each row: the photo's crop, then its variations
             imgs = torch.cat([from_u8(src)[:,None], imgs.view(len(emb), args.n, *imgs.shape[1:])], 1).flatten(0, 1)
-    out = Path(args.out) if args.out else run.generated_dir
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out/'embeddings.npy') as f: np.save(f, emb.numpy())
     grid = save_grid(imgs, out/'grid.png', nrow=nrow)

@@ -12,8 +12,8 @@ from ..layers import EqConv2d, EqLinear, MinibatchStdDev
 from .registry import register_model
 
 # %% auto #0
-__all__ = ['PixelNorm', 'Blur2d', 'NoiseInjection', 'AdaIN', 'MappingNetwork', 'StyleLayer', 'SynthesisNetwork', 'StyleGenerator',
-           'StyleDiscriminator']
+__all__ = ['STYLE_GROUPS', 'PixelNorm', 'Blur2d', 'NoiseInjection', 'AdaIN', 'MappingNetwork', 'StyleLayer', 'SynthesisNetwork',
+           'StyleGenerator', 'style_layers', 'style_mixing', 'truncation_sweep', 'StyleDiscriminator']
 
 # %% ../../nbs/15_models.stylegan.ipynb #10d1d6a4
 class PixelNorm(nn.Module):
@@ -131,7 +131,7 @@ class StyleGenerator(nn.Module):
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
         self.synthesis = SynthesisNetwork(size, w_dim, base, max_ch)
         self.register_buffer('w_avg', torch.zeros(w_dim))
-        self.size, self.z_dim, self.n_layers, self.mixing, self.w_avg_decay = size, z_dim, self.synthesis.n_layers, mixing, w_avg_decay
+        self.size, self.nz, self.n_layers, self.mixing, self.w_avg_decay = size, z_dim, self.synthesis.n_layers, mixing, w_avg_decay
         self.res, self.alpha = size, 1.
 
     def layers_at(self, res:int)->int: return 2*int(math.log2(res)) - 2
@@ -157,6 +157,34 @@ class StyleGenerator(nn.Module):
 
     def forward(self, z:Tensor, psi:float=1., cutoff:int|None=None, noise='random')->Tensor:
         return self.synthesis(self.truncate(self.ws(z), psi, cutoff), self.res, self.alpha, noise)
+
+# %% ../../nbs/15_models.stylegan.ipynb #da479790
+STYLE_GROUPS = {'coarse': (4, 8), 'middle': (16, 32), 'fine': (64, 1024)}
+
+def style_layers(G:StyleGenerator, group:str)->list[int]:
+    "Indices of the layers of a `STYLE_GROUPS` group that `G` has (two per resolution)."
+    lo, hi = STYLE_GROUPS[group]
+    return [i for i in range(G.n_layers) if lo <= 4 * 2**(i // 2) <= hi]
+
+@torch.no_grad()
+def style_mixing(G:StyleGenerator, z_cols:Tensor, z_rows:Tensor, layers, psi:float=1.)->Tensor:
+    "Images (len(z_rows)·len(z_cols), 3, H, W), row-major: `layers` styled by the row's latent, the rest by the column's."
+    was = G.training; G.eval()
+    try:
+        wc, wr = G.truncate(G.ws(z_cols), psi), G.truncate(G.ws(z_rows), psi)
+        ws = wc[None].repeat(len(wr), 1, 1, 1)
+        ws[:, :, list(layers)] = wr[:, None, list(layers)]
+        return G.synthesis(ws.flatten(0, 1), G.res, G.alpha, 'const')
+    finally: G.train(was)
+
+@torch.no_grad()
+def truncation_sweep(G:StyleGenerator, z:Tensor, psis=(1., 0.7, 0.5, 0.)) -> Tensor:
+    "Images (len(psis)·len(z), 3, H, W): each row the latents `z` at one ψ."
+    was = G.training; G.eval()
+    try:
+        ws = G.ws(z)
+        return torch.cat([G.synthesis(G.truncate(ws, p), G.res, G.alpha, 'const') for p in psis])
+    finally: G.train(was)
 
 # %% ../../nbs/15_models.stylegan.ipynb #3e86fa8e
 class _DBlock(nn.Module):
