@@ -356,10 +356,14 @@ def sample(
     *inputs:Tensor,    # Its inputs, batched along the first dimension (noise first, then conditions)
     bs:int=256,        # Batch size
 )->Tensor:             # `G(*inputs)`, float, on the CPU
-    "`G(*inputs)` in batches, in eval mode (restored afterwards), without gradients."
+    "`G(*inputs)` in batches, in eval mode (restored afterwards), without gradients, leaving the global RNG as it was."
     dev, was = next(G.parameters()).device, G.training
     G.eval()
-    try: return torch.cat([G(*[t.to(dev) for t in b]).float().cpu() for b in zip(*[t.split(bs) for t in inputs])])
+    # a generator may draw from the global RNG (StyleGAN's noise inputs): sampling for a grid or a metric must not move
+    # the training stream, or how often a run is measured would change how it trains
+    try:
+        with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []):
+            return torch.cat([G(*[t.to(dev) for t in b]).float().cpu() for b in zip(*[t.split(bs) for t in inputs])])
     finally: G.train(was)
 
 def slerp(

@@ -56,6 +56,7 @@ class LossConfig(Config):
     objective:str = cfield('wgan-gp', choices=('wgan-gp', 'dcgan'), help='GAN objective (and critic type)')
     gp_lambda:float = cfield(10., lo=0, help='WGAN-GP λ')
     r1_gamma:float = cfield(0., lo=0, help='R1 γ (0: off)')
+    r1_every:int = cfield(1, lo=1, help='lazy R1: every this many critic steps, scaled by it (StyleGAN2: 16)')
     real_label:float = cfield(0.9, lo=0.5, hi=1, help='DCGAN one-sided label smoothing')
     emb_weight:float = cfield(1., lo=0, help='weight of the embedding (identity) loss')
     lpips_weight:float = cfield(0., lo=0, help='weight of the LPIPS loss to the source image (needs the LPIPS AlexNet weights)')

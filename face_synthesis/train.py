@@ -55,16 +55,15 @@ def build_data(cfg:TrainConfig, run:Run|None=None, log=print, progress:bool=True
     return TrainData(faces, dls, enc, faces.conds['embedding'].shape[1] if enc is not None else None)
 
 # %% ../nbs/50_train.ipynb #ca3c4dfa
-def _resumed_config(saved:dict, overrides:dict|None, src:str)->TrainConfig:
-    "The config of a run being resumed: `saved` plus the overrides that a resume may change."
+def _resumed_config(saved:dict, asked:TrainConfig, src:str)->TrainConfig:
+    "The config of a run being resumed: `saved`, with what `asked` changes where a resume may change it (`RESUMABLE`)."
     old = TrainConfig.from_saved(saved, src=src)
-    new = old.updated(overrides)
-    a, b = old.flat(), new.flat()
-    for k in flatten_keys(nest_keys(overrides or {})):
-        if k not in RESUMABLE and a[k] != b[k]:
+    a, b = old.flat(), asked.flat()
+    for k in a:
+        if k != 'name' and k not in RESUMABLE and a[k] != b[k]:
             raise ConfigError(f"{src}: resuming cannot change '{k}' ({a[k]!r} → {b[k]!r}); "
                               f"a resume may change only {', '.join(RESUMABLE)}: train a new run (another name) instead")
-    return new
+    return old.updated({k: b[k] for k in RESUMABLE})
 
 def open_run(cfg:TrainConfig|str|Path, out:str|Path='runs', resume:bool=False, overrides:dict|None=None)->tuple[Run, dict|None]:
     "The run folder `out/NAME` of a config (or YAML file, or shipped config name), and the state to resume (None for a new run)."
@@ -78,7 +77,7 @@ def open_run(cfg:TrainConfig|str|Path, out:str|Path='runs', resume:bool=False, o
     last = run.latest_checkpoint()
     if last is None: raise FileNotFoundError(f"{run.checkpoints_dir}: no checkpoint to resume (train without --resume first)")
     state = load_checkpoint(last)
-    return Run(run.path, _resumed_config(state['config'], overrides, str(last))), state
+    return Run(run.path, _resumed_config(state['config'], cfg, str(last))), state
 
 def _growth(cfg:TrainConfig, G:nn.Module, D:nn.Module)->list:
     "The progressive-growing callback of a config that asks for it (and whose networks can grow)."
@@ -97,7 +96,7 @@ def run_learner(run:Run, data:TrainData, state:dict|None=None, cbs:list|None=Non
     cbs = [SampleGrids(run, cfg.log.n_grid), LossLog(run), Checkpoint(run, cfg.log.keep, state), SWDMonitor(real, ev.every)] + _growth(cfg, G, D) + \
           (wandb_callbacks(run, cfg.to_dict()) if cfg.log.wandb else []) + list(cbs or [])
     kw = dict(lr_gen=o.lr_g, lr_crit=o.lr_d, betas=(o.beta1, o.beta2), n_crit=o.n_crit, gp_lambda=L.gp_lambda,
-              r1_gamma=L.r1_gamma, real_label=L.real_label, ema_decay=o.ema_decay, drift=L.drift, cbs=cbs)
+              r1_gamma=L.r1_gamma, real_label=L.real_label, ema_decay=o.ema_decay, drift=L.drift, r1_every=L.r1_every, cbs=cbs)
     if run.conditional:
         from face_synthesis.metrics.image import LPIPS
         learn = FaceGANLearner.conditional(data.dls, G, D, L.objective, encoder=data.encoder if L.emb_weight else None, emb_weight=L.emb_weight,

@@ -91,6 +91,8 @@ class R1Penalty(Callback):
     "Add γ/2·R1 to the discriminator loss (every `every` critic steps, scaled by `every`: lazy regularisation)."
     order = 10
     def __init__(self, gamma:float=10., every:int=1): store_attr(); self.n = 0; self.last = float('nan')
+    def checkpoint_state(self)->dict: return dict(n=self.n)        # lazy R1 resumes on the same step of its cycle
+    def load_checkpoint_state(self, s:dict): self.n = s['n']
     def before_batch(self):
         self.active = self.training and not self.gan_trainer.gen_mode and self.n % self.every == 0
         if self.training and not self.gan_trainer.gen_mode: self.n += 1
@@ -356,12 +358,12 @@ class FaceGANLearner(GANLearner):
         self.loss = self.loss_grad.detach().clone()
 
 # %% ../../nbs/40_learner.core.ipynb #97240f0f
-def _objective(loss:str, n_crit:int|None, gp_lambda:float, r1_gamma:float, real_label:float, ema_decay:float|None, drift:float=0.):
+def _objective(loss:str, n_crit:int|None, gp_lambda:float, r1_gamma:float, real_label:float, ema_decay:float|None, drift:float=0., r1_every:int=1):
     "(gen loss, critic loss, critic steps, callbacks) of an objective."
     if loss not in ('wgan-gp', 'dcgan'): raise ValueError(f"unknown GAN loss {loss!r}: use 'wgan-gp' or 'dcgan'")
     wgan = loss == 'wgan-gp'
     gl,cl = (wgan_gen_loss, wgan_crit_loss) if wgan else (bce_gen_loss, partial(bce_crit_loss, real_label=real_label))
-    cbs = [NaNGuard()] + ([GradientPenalty(gp_lambda)] if wgan and gp_lambda else []) + ([R1Penalty(r1_gamma)] if r1_gamma else []) + \
+    cbs = [NaNGuard()] + ([GradientPenalty(gp_lambda)] if wgan and gp_lambda else []) + ([R1Penalty(r1_gamma, r1_every)] if r1_gamma else []) + \
           ([DriftPenalty(drift)] if drift else [])
     return gl, cl, n_crit or (5 if wgan else 1), cbs + ([EMA(ema_decay)] if ema_decay else [])
 
@@ -380,8 +382,9 @@ def unconditional(
     real_label:float=0.9,    # One-sided label smoothing (DCGAN)
     ema_decay:float|None=0.999, # EMA of the generator (None: off)
     drift:float=0.,          # ε of the drift penalty on real scores (0: off)
+    r1_every:int=1,          # Lazy R1: every this many critic steps (scaled to match)
     cbs:list|None=None,      # More callbacks
 )->FaceGANLearner:
     "The learner for `G(z)`, `C(x)` with the chosen objective, penalties, EMA and a NaN guard (`conditional` builds on it)."
-    gl, cl, n, obj = _objective(loss, n_crit, gp_lambda, r1_gamma, real_label, ema_decay, drift)
+    gl, cl, n, obj = _objective(loss, n_crit, gp_lambda, r1_gamma, real_label, ema_decay, drift, r1_every)
     return cls(dls, generator, critic, gl, cl, n, lr_gen, lr_crit, betas, cbs=obj + list(cbs or []))
