@@ -32,16 +32,19 @@ def _fakes(run:Run, G, real, n:int, seed:int)->Tensor:
     return to_u8(sample(G, z, e[torch.arange(n) % len(e)]))
 
 def _ppl(G, n:int, seed:int, lpips_backbone:str)->dict:
+    "PPL with LPIPS: in W with endpoint sampling for a generator with a mapping network (StyleGAN, the paper's choice), else in Z."
     from face_synthesis.metrics.latent import ppl
     from face_synthesis.metrics.image import LPIPS
     lp = LPIPS(backbone=lpips_backbone).to(next(G.parameters()).device)
-    return {**ppl(G, lp, n=n, space='z', seed=seed), 'lpips': f'{lp.net}/{lp.backbone}'}
+    style = hasattr(G, 'mapping') and hasattr(G, 'synthesis')
+    kw = dict(space='w', sampling='end', gen_kwargs=dict(noise='const')) if style else dict(space='z')   # NVlabs: randomize_noise=False
+    return {**ppl(G, lp, n=n, seed=seed, **kw), 'lpips': f'{lp.net}/{lp.backbone}'}
 
 def evaluate_run(
     run:str|Path|Run,            # Run folder or checkpoint
     data:str|Path|None=None,     # Real images (prepared folder or image folder); default: the run's dataset
     n:int=2048,                  # Samples (and real images) used
-    metrics=METRICS,             # Any of 'fid', 'kid', 'swd', and 'ppl' (z-space PPL with LPIPS; needs its backbone weights)
+    metrics=METRICS,             # Any of 'fid', 'kid', 'swd', and 'ppl' (PPL with LPIPS, needs its backbone weights: W 'end' for StyleGAN, else Z)
     out:str|Path|None=None,      # Output folder (default RUN/eval)
     ema:bool=True, seed:int=0, device=None, cache_dir=None, progress:bool=True,
     lpips_backbone:str='pretrained', # For 'ppl': 'random' only for offline smoke tests (the number is then meaningless)

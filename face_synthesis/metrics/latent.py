@@ -117,6 +117,7 @@ def ppl(
     bs:int=64, seed:int=0,
     z_dim:int|None=None,     # Latent size (default `G.z_dim`, else `G.nz`)
     device=None,
+    gen_kwargs:dict|None=None, # Passed to `G` / `G.synthesis`, e.g. `{'noise': 'const'}` so both images of a pair share StyleGAN's noise
 )->dict:                     # {'ppl', 'n', 'space', 'sampling', 'eps'}
     "Perceptual path length (Karras et al. 2019) of a generator, with the 1%/99% tails discarded."
     if space not in ('z', 'w'): raise ValueError(f"PPL space must be 'z' or 'w', got {space!r}")
@@ -133,10 +134,10 @@ def ppl(
         z, t = z.to(device), t.to(device)
         if space == 'z':
             z0 = slerp(z[:b], z[b:], t); z1 = slerp(z[:b], z[b:], t + eps)
-            imgs = G(torch.cat([z0, z1]))
+            imgs = G(torch.cat([z0, z1]), **(gen_kwargs or {}))
         else:
             w = G.mapping(z); w0,w1 = w[:b], w[b:]
-            imgs = G.synthesis(torch.cat([torch.lerp(w0, w1, t.view(-1, *[1]*(w.ndim-1))), torch.lerp(w0, w1, (t + eps).view(-1, *[1]*(w.ndim-1)))]))
+            imgs = G.synthesis(torch.cat([torch.lerp(w0, w1, t.view(-1, *[1]*(w.ndim-1))), torch.lerp(w0, w1, (t + eps).view(-1, *[1]*(w.ndim-1)))]), **(gen_kwargs or {}))
         out.append((dist(imgs[:b], imgs[b:]).float().flatten() / eps**2).cpu())
     d = torch.cat(out).double().numpy()
     lo,hi = np.percentile(d, 1, method='lower'), np.percentile(d, 99, method='higher')

@@ -92,7 +92,7 @@ class StyleLayer(nn.Module):
         return self.adain(x, w)
 
 class SynthesisNetwork(nn.Module):
-    "ws (B, n_layers, w_dim) → image (B, 3, res, res) at any power-of-two `res` up to `size`, fading in with `alpha`."
+    "ws (B, n_layers, w_dim), or one w (B, w_dim) for every layer → image (B, 3, res, res), any power-of-two `res` up to `size`."
     def __init__(self, size:int=32, w_dim:int=512, base:int=16, max_ch:int=512, nc:int=3):
         super().__init__()
         ch = self.channels = _widths(size, base, max_ch)
@@ -106,6 +106,7 @@ class SynthesisNetwork(nn.Module):
     def forward(self, ws:Tensor, res:int|None=None, alpha:float=1., noise='random')->Tensor:
         res = res or self.size
         if res not in self.channels: raise ValueError(f"res={res}: the network renders {self.resolutions}")
+        if ws.ndim == 2: ws = ws[:, None].expand(-1, self.n_layers, -1)   # one w for every layer (PPL in W, projections)
         j, x, prev = self.resolutions.index(res), self.const.expand(ws.shape[0], -1, -1, -1), None
         for i, layer in enumerate(self.layers[:2*j + 2]):
             if i == 2*j and j > 0 and alpha < 1: prev = self.to_rgb[str(res//2)](x)   # the image of the resolution below
