@@ -185,12 +185,12 @@ def gan_features(
     G:nn.Module,                 # Generator: `G(z)` or `G(z, cond)`
     z:Tensor,                    # (N, nz) latents
     cond:Tensor|None=None,       # Condition (1, D) or (N, D), for conditional generators
-    layer:nn.Module|None=None,   # Module whose output is returned (default `G.stem`)
+    layer:nn.Module|None=None,   # Module whose output is returned (default `G.stem`; StyleGAN: the mapping network, so w)
     bs:int=256,
 )->Tensor:                       # (N, features) flattened activations
     "Activations of `layer` for latents `z` (a forward hook; the rest of `G` still runs)."
-    layer = layer if layer is not None else getattr(G, 'stem', None)
-    if layer is None: raise ValueError(f"{type(G).__name__} has no `stem`: pass the module to read features from as `layer`")
+    layer = layer if layer is not None else getattr(G, 'stem', None) or getattr(G, 'mapping', None)   # GANSpace: StyleGAN's PCA is on w
+    if layer is None: raise ValueError(f"{type(G).__name__} has no `stem` (or `mapping`): pass the module to read features from as `layer`")
     out = []; h = layer.register_forward_hook(lambda m, i, o: out.append(o.flatten(1).float().cpu()))
     try: _generate(G, z, cond)
     finally: h.remove()
