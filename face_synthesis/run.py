@@ -37,7 +37,7 @@ class DataConfig(Config):
 @dataclass
 class ModelConfig(Config):
     "The networks: a registered family, its widths, and the identity encoder of a conditional one."
-    family:str = cfield('dcgan', choices=lambda: tuple(MODELS), help="model family (`models.registry`): 'dcgan' or 'stylegan' (unconditional), or identity-conditioned 'sa-cgan', 'unet-cgan'")
+    family:str = cfield('dcgan', choices=lambda: tuple(sorted(MODELS)), help="model family (`models.registry`): 'dcgan' or 'stylegan' (unconditional), or identity-conditioned 'sa-cgan', 'unet-cgan'")
     nz:int = cfield(100, lo=1, help='noise dimension')
     ngf:int = cfield(64, lo=4, help='generator width')
     ndf:int = cfield(64, lo=4, help='critic width')
