@@ -234,12 +234,12 @@ def _mixing_figure(G, z_cols, z_rows, layers, psi:float)->torch.Tensor:
 
 def _generate_seeds(args, run, out:Path):
     "`generate --seeds`: a grid of the seeds' images; for StyleGAN also a truncation sweep and, with --mix, style-mixing figures."
+    if run.conditional: raise CLIError(f"--seeds: {args.run} is conditional; give it identities (--from-image, --from-embedding, --random)")
     G = run.generator(device=args.device)
     style = hasattr(G, 'truncate')
     if (args.truncation != 1 or args.mix) and not style:
         raise CLIError(f"--truncation/--mix: {args.run} is a {run.config.model.family!r} run; only StyleGAN (model.family stylegan) has styles")
     z = _seed_latents(_parse_seeds(args.seeds, '--seeds'), G.nz)
-    if run.conditional: raise CLIError(f"--seeds: {args.run} is conditional; give it identities (--from-image, --from-embedding, --random)")
     from face_synthesis.models.stylegan import truncation_sweep, style_layers, STYLE_GROUPS
     files = [save_grid(truncation_sweep(G, z, (args.truncation,)) if style else sample(G, z), out/'grid.png', nrow=min(8, len(z)))]
     if style: files.append(save_grid(truncation_sweep(G, z[:8]), out/'truncation.png', nrow=len(z[:8])))

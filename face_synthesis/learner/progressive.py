@@ -31,7 +31,6 @@ class GrowthSchedule:
         t = kimg - phase*period
         if t < self.stab_kimg: return 2**level, 1.
         return 2**(level + 1), (t - self.stab_kimg) / self.fade_kimg
-    def resolutions(self)->list[int]: return [2**l for l in range(int(math.log2(self.start)), int(math.log2(self.final)) + 1)]
 
 # %% ../../nbs/43_learner.progressive.ipynb #7387d1f1
 def _at_res(x:Tensor, res:int, alpha:float)->Tensor:
