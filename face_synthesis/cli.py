@@ -308,7 +308,7 @@ def _eval_args(p):
     p.add_argument('--real', help='folder of real images (with --fake, instead of RUN)')
     p.add_argument('--fake', help='folder of generated images')
     p.add_argument('--n', type=int, help='images per set (default: 2048 for a run, all for folders)')
-    p.add_argument('--metrics', default='fid,kid,swd', help='comma-separated: fid, kid, swd, and for a run ppl (needs the LPIPS AlexNet weights); default fid,kid,swd')
+    p.add_argument('--metrics', default='fid,kid,swd', help='comma-separated: fid, kid, swd, and for a run ppl (LPIPS: needs its AlexNet weights) or ppl_inception (offline, stored as ppl_w_end_inception for StyleGAN); default fid,kid,swd')
     p.add_argument('--out', help='output folder (default RUN/eval, or ./eval for folders)')
     p.add_argument('--seed', type=int, default=0, help='noise and subset seed')
     p.add_argument('--kid-subset-size', type=int, help='KID samples per subset (default min(1000, n))')

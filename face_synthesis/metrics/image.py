@@ -5,7 +5,7 @@
 # %% ../../nbs/22_metrics.image.ipynb #b1f3e57b
 from __future__ import annotations
 import contextlib, warnings
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from torchmetrics.functional.image import structural_similarity_index_measure, peak_signal_noise_ratio
 from ..core import *
@@ -53,6 +53,7 @@ class LPIPS(nn.Module):
         net:str='alex',            # Backbone: 'alex', 'vgg' or 'squeeze'
         backbone:str='pretrained', # 'pretrained' (ImageNet weights, the real metric) or 'random' (offline tests only)
         value_range=(-1,1),        # Range of the inputs
+        min_size:int=32,           # Smaller images are upsampled (bilinear) to this shorter side: AlexNet's poolings leave no map below ~27 px
     ):
         super().__init__()
         import lpips, torchvision
@@ -68,10 +69,14 @@ class LPIPS(nn.Module):
             for sl in (m for n,m in self.model.net.named_children() if n.startswith('slice')):
                 for k,mod in sl.named_children(): mod.load_state_dict(feats[int(k)].state_dict())
         for p in self.parameters(): p.requires_grad_(False)
-        self.net,self.backbone,self.value_range = net,backbone,value_range
+        self.net,self.backbone,self.value_range,self.min_size = net,backbone,value_range,min_size
     def forward(self, x:Tensor, y:Tensor)->Tensor:
         if x.shape != y.shape: raise ValueError(f"LPIPS: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
         lo,hi = self.value_range
         to11 = lambda t: (t.float() - lo) / (hi - lo) * 2 - 1
         dev = next(self.model.parameters()).device
-        return self.model(to11(x).to(dev), to11(y).to(dev)).flatten()
+        x, y = to11(x).to(dev), to11(y).to(dev)
+        if min(x.shape[-2:]) < self.min_size:
+            f = self.min_size / min(x.shape[-2:]); size = (round(x.shape[-2]*f), round(x.shape[-1]*f))
+            x, y = (F.interpolate(t, size=size, mode='bilinear', align_corners=False) for t in (x, y))
+        return self.model(x, y).flatten()

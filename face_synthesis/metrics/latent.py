@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from ..core import *
 
 # %% auto #0
-__all__ = ['dci_from_importance', 'dci', 'pca_analysis', 'pca_walk', 'ppl']
+__all__ = ['dci_from_importance', 'dci', 'pca_analysis', 'pca_walk', 'ppl', 'FeatureDistance']
 
 # %% ../../nbs/24_metrics.latent.ipynb #5bd27629
 def _entropy(p:np.ndarray, base:int, axis:int)->np.ndarray:
@@ -106,6 +106,11 @@ def pca_walk(
     with torch.no_grad(): return G(torch.stack(rows))
 
 # %% ../../nbs/24_metrics.latent.ipynb #7d477997
+def _face_crop(x:Tensor)->Tensor:
+    "NVlabs' PPL crop of an aligned face: rows 3/8–7/8, columns 2/8–6/8."
+    c = x.shape[-2] // 8
+    return x[..., c*3:c*7, c*2:c*6]
+
 @torch.no_grad()
 def ppl(
     G:nn.Module,             # Generator: `G(z)`, and `G.mapping`/`G.synthesis` for w space
@@ -118,7 +123,8 @@ def ppl(
     z_dim:int|None=None,     # Latent size (default `G.z_dim`, else `G.nz`)
     device=None,
     gen_kwargs:dict|None=None, # Passed to `G` / `G.synthesis`, e.g. `{'noise': 'const'}` so both images of a pair share StyleGAN's noise
-)->dict:                     # {'ppl', 'n', 'space', 'sampling', 'eps'}
+    crop:bool=False,         # Measure on the face region only, as the paper does (NVlabs' crop)
+)->dict:                     # {'ppl', 'n', 'space', 'sampling', 'eps', 'crop'}
     "Perceptual path length (Karras et al. 2019) of a generator, with the 1%/99% tails discarded."
     if space not in ('z', 'w'): raise ValueError(f"PPL space must be 'z' or 'w', got {space!r}")
     if sampling not in ('full', 'end'): raise ValueError(f"PPL sampling must be 'full' or 'end', got {sampling!r}")
@@ -138,7 +144,26 @@ def ppl(
         else:
             w = G.mapping(z); w0,w1 = w[:b], w[b:]
             imgs = G.synthesis(torch.cat([torch.lerp(w0, w1, t.view(-1, *[1]*(w.ndim-1))), torch.lerp(w0, w1, (t + eps).view(-1, *[1]*(w.ndim-1)))]), **(gen_kwargs or {}))
+        if crop: imgs = _face_crop(imgs)
         out.append((dist(imgs[:b], imgs[b:]).float().flatten() / eps**2).cpu())
     d = torch.cat(out).double().numpy()
     lo,hi = np.percentile(d, 1, method='lower'), np.percentile(d, 99, method='higher')
-    return dict(ppl=float(d[(d >= lo) & (d <= hi)].mean()), n=n, space=space, sampling=sampling, eps=eps)
+    return dict(ppl=float(d[(d >= lo) & (d <= hi)].mean()), n=n, space=space, sampling=sampling, eps=eps, crop=crop)
+
+# %% ../../nbs/24_metrics.latent.ipynb #047f690a
+class FeatureDistance(nn.Module):
+    "Squared Euclidean distance of a feature network's outputs for image pairs: a PPL distance that needs no LPIPS weights."
+    def __init__(self,
+        features:nn.Module,  # Images (N,3,H,W) in [0,255] → (N,D), e.g. `metrics.fid.InceptionFeatures()`
+        value_range=(-1,1),  # Range of the images given to `forward`
+        name:str|None=None,  # Recorded with results (default: the network's `name`)
+    ):
+        super().__init__()
+        self.features, self.value_range = features, value_range
+        self.name = name or getattr(features, 'name', type(features).__name__)
+    @torch.no_grad()
+    def forward(self, x:Tensor, y:Tensor)->Tensor:
+        if x.shape != y.shape: raise ValueError(f"FeatureDistance: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
+        lo, hi = self.value_range
+        f = self.features((torch.cat([x, y]).float() - lo) / (hi - lo) * 255).double()
+        return (f[:len(x)] - f[len(x):]).pow(2).sum(1)
