@@ -107,12 +107,17 @@ def _train_args(p):
     p.add_argument('--no-progress', action='store_true')
 
 def _evaluate_after_training(run:Path, progress:bool)->Path:
-    "Run the evaluations the config asks for after training (identity evaluation), once, into the run's summary."
+    "Run the evaluations the config asks for after training (identity evaluation, `eval.metrics`), once, into the run's summary."
     from face_synthesis.run import Run
-    r = Run(run)
-    if r.config.eval.identity and 'id_auc' not in r.summary:
+    r = Run(run); ev = r.config.eval
+    if ev.identity and 'id_auc' not in r.summary:
         from face_synthesis.eval_identity import evaluate_identity
         r.update_summary(**evaluate_identity(r, progress=progress))
+    if ev.metrics and 'eval_n' not in r.summary:
+        from face_synthesis.eval_run import evaluate_run
+        m = json.loads(evaluate_run(r, n=ev.metrics_n, metrics=list(ev.metrics), progress=progress).read_text())
+        r.update_summary(**{k: v for k,v in m.items() if k in ('fid', 'kid_mean', 'kid_std', 'swd') or k.startswith('ppl')}, eval_n=ev.metrics_n,
+                         eval_report=str(r.eval_dir/'report.md'))
     return run
 
 def _summarise(run:Path):
@@ -121,6 +126,10 @@ def _summarise(run:Path):
     print(f"SWD (x1e3, EMA samples vs real): init {s['swd_init']:.2f} -> final {s['swd_final']:.2f} (ratio {s['swd_ratio']:.2f})")
     if 'id_auc' in s:
         print(f"held-out identities: judge verification AUC {s['id_auc']:.3f}" + (f", identity-factor R² {s['id_factor_r2']:.3f}" if 'id_factor_r2' in s else '') + (f" (a perfect generator fed these embeddings: {s['id_factor_r2_oracle']:.3f})" if 'id_factor_r2_oracle' in s else '') + f"  ({r.identity_grid_path})")
+    if 'eval_n' in s:
+        ppl = {k: v for k,v in s.items() if k.startswith('ppl')}
+        print(f"EMA samples vs real at n={s['eval_n']}:" + (f" FID {s['fid']:.1f}" if 'fid' in s else '') + (f", KID x1e3 {s['kid_mean']*1e3:.1f} ± {s['kid_std']*1e3:.1f}" if 'kid_mean' in s else '')
+              + ''.join(f", {k} {v:.4g}" for k,v in ppl.items()) + f"  ({s['eval_report']})")
     print(f"grids: {r.grids_dir}  plots: {r.plots_dir}  checkpoint: {r.checkpoint_path()}")
     return s
 

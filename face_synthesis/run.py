@@ -5,6 +5,7 @@
 # %% ../nbs/30_run.ipynb #62b56f26
 from __future__ import annotations
 import csv, io, json, random
+from typing import Literal
 import yaml
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,8 @@ class EvalConfig(Config):
     every:int = cfield(1, lo=0, help='SWD every this many epochs (0: only at the start and end)')
     identity:bool = cfield(False, help='after training, the demo and `face-synthesis train` run `evaluate_identity`: judge AUC and identity-factor R² on held-out identities')
     judge_epochs:int|None = cfield(None, lo=1, help="epochs of the identity-evaluation judge (default: model.encoder_epochs)")
+    metrics:tuple[Literal['fid', 'kid', 'swd', 'ppl', 'ppl_inception'], ...] = cfield((), help="after training, the demo and `face-synthesis train` run `evaluate_run` with these (e.g. [fid, kid, ppl_inception]) into the summary")
+    metrics_n:int = cfield(2048, lo=16, help='samples (and real images; PPL pairs) for eval.metrics')
 
 @dataclass
 class GrowConfig(Config):

@@ -13,11 +13,16 @@ def _weights(run):
     return s, {f'{m}.{k}': v for m in ('generator', 'critic', 'ema') for k, v in s[m].items()}
 
 def test_train_writes_run_folder(tmp_path):
-    r = cli('train', '--config', 'synthfaces-wgangp', '--out', tmp_path, '--name', 'tiny', '--epochs', 2, '--no-progress', *TINY)
+    r = cli('train', '--config', 'synthfaces-wgangp', '--out', tmp_path, '--name', 'tiny', '--epochs', 2, '--no-progress', *TINY,
+            'eval.metrics=[kid]', 'eval.metrics_n=16')
     run = Path(last_line(r))
     assert run == tmp_path/'tiny'
     s = json.loads((run/'summary.json').read_text())
     assert {'swd_init', 'swd_final', 'iterations'} <= set(s) and s['epochs'] == 2
+    # eval.metrics: evaluate_run after training, into the summary and the printed lines
+    m = json.loads((run/'eval'/'metrics.json').read_text())
+    assert s['kid_mean'] == m['kid_mean'] and s['eval_n'] == 16 and m['n_fake'] == 16 and 'fid' not in s
+    assert f"KID x1e3 {s['kid_mean']*1e3:.1f}" in r.stdout and 'n=16' in r.stdout, r.stdout
     assert 'SWD' in r.stdout and str(run/'grids') in r.stdout
     assert [g['epoch'] for g in json.loads((run/'grids'/'index.json').read_text())] == [0, 1, 2]
     # a second run into the same folder is refused, naming the folder
@@ -45,6 +50,8 @@ def test_config_errors_name_the_key(tmp_path):
     assert r.returncode == 2 and "unknown key 'optim.lerning_rate'" in r.stderr and 'optim.lr_g' in r.stderr, r.stderr
     r = cli('train', '--out', tmp_path, '--set', 'data.size=48', check=False)
     assert r.returncode == 2 and "'data.size'" in r.stderr and '48' in r.stderr, r.stderr
+    r = cli('train', '--out', tmp_path, '--set', 'eval.metrics=[fid,fdi]', check=False)   # refused before any training
+    assert r.returncode == 2 and "'eval.metrics[1]'" in r.stderr and 'fdi' in r.stderr and 'ppl_inception' in r.stderr, r.stderr
     r = cli('train', '--out', tmp_path, '--set', 'size=48', check=False)   # a key without its section
     assert r.returncode == 2 and "did you mean 'data.size'" in r.stderr, r.stderr
     r = cli('train', '--config', tmp_path/'missing.yaml', check=False)
