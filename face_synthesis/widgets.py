@@ -175,6 +175,28 @@ def _generate(G, z:Tensor, cond:Tensor|None=None)->Tensor:
     "`core.sample` of G(z), or of G(z, cond) with a (1, D) `cond` shared by every z."
     return sample(G, z) if cond is None else sample(G, z, cond if len(cond) == len(z) else cond.expand(len(z), -1))
 
+def _is_style(G)->bool: return hasattr(G, 'mapping') and hasattr(G, 'synthesis')
+
+def _space(G, space:str|None)->str:
+    "'w' for a generator with a mapping network (StyleGAN) unless `space` says otherwise, else 'z'."
+    space = space or ('w' if _is_style(G) else 'z')
+    if space not in ('z', 'w'): raise ValueError(f"space must be 'z' or 'w', got {space!r}")
+    if space == 'w' and not _is_style(G): raise ValueError(f"{type(G).__name__} has no mapping network: space='w' needs `G.mapping` and `G.synthesis` (a StyleGAN); use space='z'")
+    return space
+
+@torch.no_grad()
+def _mapped(G, z:Tensor, bs:int=256)->Tensor:
+    "w = G.mapping(z), float on the CPU."
+    dev = next(G.parameters()).device
+    return torch.cat([G.mapping(b.to(dev)).float().cpu() for b in z.split(bs)])
+
+@torch.no_grad()
+def _synthesise(G, ws:Tensor, bs:int=256)->Tensor:
+    "Images of per-layer styles `ws` (B, layers, w_dim) at the generator's resolution, fixed noise, eval mode; [-1,1] on the CPU."
+    dev, was = next(G.parameters()).device, G.training; G.eval()
+    try: return torch.cat([G.synthesis(b.to(dev), G.res, G.alpha, 'const').float().cpu() for b in ws.split(bs)])
+    finally: G.train(was)
+
 def _latent_dim(G)->int:
     d = getattr(G, 'z_dim', None) or getattr(G, 'nz', None)
     if not d: raise ValueError(f"{type(G).__name__}: cannot tell the latent size; give the generator a `nz` (or `z_dim`) attribute")
@@ -201,18 +223,25 @@ def pca_directions(
     k:int=8,                   # Principal components kept
     n:int=2048,                # Latents sampled (GANSpace uses 10⁶; a few thousand give the leading components)
     cond:Tensor|None=None,     # Fixed condition for conditional generators
-    layer:nn.Module|None=None, # Feature layer (default `G.stem`)
+    layer:nn.Module|None=None, # Feature layer of space 'z' (default `G.stem`)
     seed:int=0,
-)->dict:                       # names, directions (k, nz) unit rows, std (k,), explained_variance_ratio (k,)
-    "GANSpace directions: PCA of early-layer features, transferred to latent directions by regression (Härkönen et al. 2020, §2)."
+    space:str|None=None,       # 'w': PCA of w itself, directions in W (default for StyleGAN); 'z': features regressed onto z
+)->dict:                       # names, directions (k, nz or w_dim) unit rows, std (k,), explained_variance_ratio (k,), space
+    "GANSpace directions: PCA of early-layer features, transferred to latent directions by regression (Härkönen et al. 2020, §2); for StyleGAN the principal axes of w."
+    space = _space(G, space)
     z = torch.randn(n, _latent_dim(G), generator=torch.Generator().manual_seed(seed))
+    if space == 'w':
+        if layer is not None: raise ValueError("space='w' takes the PCA of w itself; `layer` is for space='z'")
+        p = pca_analysis(_mapped(G, z), k)
+        return dict(names=[f'PC{i}' for i in range(len(p['std']))], directions=torch.from_numpy(p['components']).float(), std=torch.from_numpy(p['std']).float(),
+                    explained_variance_ratio=torch.from_numpy(p['explained_variance_ratio']).float(), method='ganspace', space='w')
     feats = gan_features(G, z, cond, layer)
     p = pca_analysis(feats, k)
     x = torch.from_numpy((feats.double().numpy() - p['mean']) @ p['components'].T / p['std']).float()   # whitened PCA coordinates
     U = torch.linalg.lstsq(x, z).solution          # (k, nz): z ≈ x U
     dirs = F.normalize(U, dim=1)
     return dict(names=[f'PC{i}' for i in range(k)], directions=dirs, std=(z @ dirs.T).std(0),
-                explained_variance_ratio=torch.from_numpy(p['explained_variance_ratio']).float(), method='ganspace')
+                explained_variance_ratio=torch.from_numpy(p['explained_variance_ratio']).float(), method='ganspace', space='z')
 
 # %% ../nbs/60_widgets.ipynb #c3c3d118
 def attribute_directions(
@@ -224,11 +253,17 @@ def attribute_directions(
     cond:Tensor|None=None,  # Fixed condition for conditional generators
     C:float=1.0,            # SVM regularisation
     seed:int=0,
-)->dict:                    # names, directions (A, nz) unit rows, std (A,), accuracy (A,) held-out SVM accuracy
+    space:str|None=None,    # 'w': boundaries in W (default for StyleGAN, as InterFaceGAN does for it); 'z'
+)->dict:                    # names, directions (A, nz or w_dim) unit rows, std (A,), accuracy (A,) held-out SVM accuracy, space
     "InterFaceGAN directions: unit normals of linear SVMs separating latents of high- and low-scoring samples (Shen et al. 2020)."
     from sklearn.svm import LinearSVC
+    space = _space(G, space)
     z = torch.randn(n, _latent_dim(G), generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad(): s = torch.cat([torch.as_tensor(reader(x)).float().reshape(len(x), -1) for x in _generate(G, z, cond).split(256)])
+    if space == 'w':
+        if cond is not None: raise ValueError("space='w' is for unconditional StyleGAN generators: no `cond`")
+        z = _mapped(G, z); imgs = _synthesise(G, z[:, None].expand(-1, G.n_layers, -1))
+    else: imgs = _generate(G, z, cond)
+    with torch.no_grad(): s = torch.cat([torch.as_tensor(reader(x)).float().reshape(len(x), -1) for x in imgs.split(256)])
     if s.shape[1] != len(names): raise ValueError(f"reader returned {s.shape[1]} attributes but {len(names)} names were given: {names}")
     m = max(2, int(frac*n)); rng = np.random.default_rng(seed); dirs, acc = [], []
     for a in range(s.shape[1]):
@@ -238,7 +273,7 @@ def attribute_directions(
         acc.append(float(svm.score(z[idx[va]].numpy(), y[va])))
         dirs.append(F.normalize(torch.from_numpy(svm.coef_[0]).float(), dim=0))   # points towards high scores
     dirs = torch.stack(dirs)
-    return dict(names=list(names), directions=dirs, std=(z @ dirs.T).std(0), accuracy=torch.tensor(acc), method='interfacegan')
+    return dict(names=list(names), directions=dirs, std=(z @ dirs.T).std(0), accuracy=torch.tensor(acc), method='interfacegan', space=space)
 
 def conditional_direction(
     primary:Tensor,   # (nz,) direction to edit along
@@ -253,7 +288,7 @@ def conditional_direction(
 
 # %% ../nbs/60_widgets.ipynb #7d016c25
 class LatentExplorer(_Viewer):
-    "Seed, truncation and one slider per latent direction (PCA or attribute) for a generator; the image follows."
+    "Seed, truncation and one slider per latent direction (PCA or attribute) for a generator; for StyleGAN in W, with style mixing and the layers an edit touches."
     def __init__(self,
         G:nn.Module,               # Generator `G(z)` or `G(z, cond)`
         directions:dict|list|None=None, # Result(s) of `pca_directions` / `attribute_directions`
@@ -263,46 +298,72 @@ class LatentExplorer(_Viewer):
         sigma:float=3.,            # Slider range, in standard deviations along each direction
         scale:int=4,               # Display upscale
         debounce:float=0.03,       # Seconds to coalesce slider events
+        space:str|None=None,       # 'z', or 'w' (StyleGAN: W+ styles per layer); default: the directions' space, else 'w' for StyleGAN
     ):
         self.G, self.cond, self.n, self.scale = G, cond, n, scale
         self.nz = _latent_dim(G)
         ds = [directions] if isinstance(directions, dict) else list(directions or [])
+        self.space = _space(G, space or (ds[0].get('space', 'z') if ds else None))
+        for d in ds:
+            if d.get('space', 'z') != self.space: raise ValueError(f"directions {d['names']} are in {d.get('space', 'z')}, the explorer works in {self.space}: compute them with space={self.space!r}")
+        if self.space == 'w' and cond is not None: raise ValueError("the W explorer is for unconditional StyleGAN generators: no `cond`")
+        dim = G.w_avg.shape[-1] if self.space == 'w' else self.nz
         self.names = [nm for d in ds for nm in d['names']]
         if len(set(self.names)) != len(self.names): raise ValueError(f"direction names must be unique, got {self.names}")
-        self.dirs = torch.cat([d['directions'] for d in ds]) if ds else torch.zeros(0, self.nz)
+        self.dirs = torch.cat([d['directions'] for d in ds]).float() if ds else torch.zeros(0, dim)
+        if self.dirs.shape[1] != dim: raise ValueError(f"directions have {self.dirs.shape[1]} coordinates, the {self.space} space of {type(G).__name__} has {dim}")
         self.stds = torch.cat([torch.as_tensor(d['std']).float() for d in ds]) if ds else torch.zeros(0)
         self.seed = W.IntText(value=seed, description='seed', layout=W.Layout(width='180px'))
         self.truncation = W.FloatSlider(value=1., min=0., max=1., step=0.05, description='truncation ψ')
         self.sliders = {nm: W.FloatSlider(value=0., min=-sigma, max=sigma, step=0.1, description=nm, continuous_update=True) for nm in self.names}
+        self.controls = {'seed': self.seed, 'truncation': self.truncation}
+        if self.space == 'w':   # the styles' layers: those the generator renders at its current resolution
+            self.n_layers = G.layers_at(G.res) if hasattr(G, 'layers_at') else G.n_layers
+            self.mix_seed = W.IntText(value=seed + 1, description='mix seed', layout=W.Layout(width='180px'))
+            self.mix_from = W.IntSlider(value=self.n_layers, min=0, max=self.n_layers, description='mix from layer')
+            self.layers = W.IntRangeSlider(value=(0, self.n_layers - 1), min=0, max=self.n_layers - 1, description='edit layers')
+            self.controls.update(mix_seed=self.mix_seed, mix_from=self.mix_from, layers=self.layers)
         self.image, self.status = W.Image(format='png'), W.HTML()
         self._redraw = Debounce(self.update, debounce)
-        for w in (self.seed, self.truncation, *self.sliders.values()): w.observe(self._changed, 'value')
-        self.box = W.HBox([W.VBox([self.seed, self.truncation, *self.sliders.values(), self.status]), self.image], layout=W.Layout(align_items='flex-start'))
+        for w in (*self.controls.values(), *self.sliders.values()): w.observe(self._changed, 'value')
+        self.box = W.HBox([W.VBox([*self.controls.values(), *self.sliders.values(), self.status]), self.image], layout=W.Layout(align_items='flex-start'))
         self.box.add_class('fs-latent-explorer')
         self.last_ms = float('nan'); self.update()
+    def _z(self, seed:int, n:int)->Tensor: return torch.stack([torch.randn(self.nz, generator=torch.Generator().manual_seed(seed + i)) for i in range(n)])
     def latent(self,
         seed:int|None=None, truncation:float|None=None, n:int|None=None, # Default: the controls' values
-        **alphas:float,   # Direction name → steps in σ (default: the slider's value)
-    )->Tensor:            # (n, nz)
+        **alphas:float,   # Direction name → steps in σ (default: the slider's value); in W also `mix_seed`, `mix_from`, `layers`
+    )->Tensor:            # z (n, nz), or in W the styles (n, layers, w_dim)
         "The latents of the controls' values, or of the values given (the widgets are left alone)."
         seed, psi, n = (self.seed.value if seed is None else seed), (self.truncation.value if truncation is None else truncation), (n or self.n)
+        extra = {k: alphas.pop(k) for k in ('mix_seed', 'mix_from', 'layers') if k in alphas}
+        if extra and self.space != 'w': raise KeyError(f"{sorted(extra)}: style mixing and layer ranges are controls of the W explorer (StyleGAN)")
         bad = set(alphas) - set(self.names)
         if bad: raise KeyError(f"no direction named {sorted(bad)}; directions: {', '.join(self.names)}")
-        z = torch.stack([torch.randn(self.nz, generator=torch.Generator().manual_seed(seed + i)) for i in range(n)])
         a = torch.tensor([float(alphas.get(nm, self.sliders[nm].value)) for nm in self.names])
-        return psi * z + ((a * self.stds) @ self.dirs if len(a) else 0.)
+        edit = (a * self.stds) @ self.dirs if len(a) else torch.zeros(self.dirs.shape[1])
+        if self.space == 'z': return psi * self._z(seed, n) + edit
+        # W+: mix, then truncate towards w̄ (NVlabs' order), then edit the chosen layers (GANSpace's layer-wise edits)
+        ws = _mapped(self.G, self._z(seed, n))[:, None].repeat(1, self.G.n_layers, 1)
+        k = extra.get('mix_from', self.mix_from.value)
+        if k < self.n_layers: ws[:, k:] = _mapped(self.G, self._z(extra.get('mix_seed', self.mix_seed.value), n))[:, None]
+        ws = torch.lerp(self.G.w_avg.float().cpu().expand_as(ws), ws, psi)
+        lo, hi = extra.get('layers', self.layers.value)
+        ws[:, lo:hi+1] += edit
+        return ws
     def render(self, z:Tensor|None=None)->Tensor:
-        "Images of `z` (default: the current latents), (n, 3, S, S) in [-1,1] on the CPU."
-        return _generate(self.G, self.latent() if z is None else z, self.cond)
+        "Images of `z` (default: the current latents; in W, styles), (n, 3, S, S) in [-1,1] on the CPU."
+        z = self.latent() if z is None else z
+        return _synthesise(self.G, z) if self.space == 'w' else _generate(self.G, z, self.cond)
     def update(self):
         t0 = time.perf_counter()
         self.image.value = png_bytes(self.render(), self.scale, nrow=self.n)
         self.last_ms = 1000*(time.perf_counter() - t0); self.status.value = f"<small>{self.last_ms:.0f} ms</small>"
     def set(self, **values):
-        "Set controls by name (`seed`, `truncation`, or a direction name) and redraw."
-        ws = {'seed': self.seed, 'truncation': self.truncation, **self.sliders}
+        "Set controls by name (`seed`, `truncation`, a direction name; in W also `mix_seed`, `mix_from`, `layers`) and redraw."
+        ws = {**self.controls, **self.sliders}
         for k in values:
-            if k not in ws: raise KeyError(f"no control named {k!r}; controls: seed, truncation, {', '.join(self.names)}")
+            if k not in ws: raise KeyError(f"no control named {k!r}; controls: {', '.join(ws)}")
         self._set_quietly([(ws[k], v) for k,v in values.items()]); return self
     def sweep(self, name:str, sigmas=(-2,-1,0,1,2), seeds=(0,1,2))->Tensor:
         "Images along one direction (columns: `sigmas`) for several seeds (rows), the other controls as they are."
