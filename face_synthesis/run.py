@@ -269,9 +269,24 @@ def grid_path(self:Run, epoch:int)->Path:
     "Where the sample grid after `epoch` (0: before training) goes."
     return self.grids_dir/f'epoch_{epoch:04d}.png'
 
+@patch
+def resolution_grid_path(self:Run, res:int)->Path:
+    "Where a growing generator's last grid at resolution `res` goes."
+    return self.grids_dir/f'res_{res:04d}.png'
+
+@patch(as_prop=True)
+def resolution_grids(self:Run)->list[dict]:
+    "[{res, alpha, iteration, path}] of a progressively grown run's last grid at each resolution, by resolution ([] otherwise)."
+    return self.read_json(self.grids_dir/'resolutions.json', [])
+
+@patch
+def write_resolution_grids(self:Run, entries:list[dict]):
+    "Store the index of the per-resolution grids."
+    self.write_json(self.grids_dir/'resolutions.json', sorted(entries, key=lambda g: g['res']))
+
 @patch(as_prop=True)
 def grids(self:Run)->list[dict]:
-    "[{epoch, iteration, path}] of the saved grids, `path` relative to the run folder ([] before the first)."
+    "[{epoch, iteration, path}, and `res`, `alpha` for a growing generator] of the saved grids, `path` relative to the run folder ([] before the first)."
     return self.read_json(self.grids_dir/'index.json', [])
 
 @patch

@@ -75,6 +75,9 @@ class RunHistory:
         r = run if isinstance(run, Run) else Run(run); self.run = r.path
         if not r.grids: raise FileNotFoundError(f"{r.grids_dir/'index.json'} not found: {r.path} is not a run folder written by `train` (it has no sample grids)")
         self.grids = {int(g['epoch']): r.path/g['path'] for g in r.grids}
+        self.stages = {int(g['epoch']): {k: g[k] for k in ('res', 'alpha') if k in g} for g in r.grids}   # a growing generator's resolution and fade
+        self.resolution_grids = {int(g['res']): r.path/g['path'] for g in r.resolution_grids}
+        self.width = max(Image.open(p).width for p in self.grids.values())   # grids of lower resolutions are shown at this width
         self.losses, self.per_epoch, self.init = r.log('losses'), r.log('epochs'), r.init
         self.name, self._plots = r.name, {}
     def __repr__(self): return f"RunHistory({self.run}, epochs {self.epochs[0]}–{self.epochs[-1]})"
@@ -84,12 +87,20 @@ class RunHistory:
         "The newest epoch with a grid at or before `epoch` (the first one if none)."
         return max([e for e in self.epochs if e <= epoch], default=self.epochs[0])
     def grid(self, epoch:int)->bytes: return self.grids[self.nearest(epoch)].read_bytes()
+    def grid_png(self, epoch:int, scale:int=1)->bytes:
+        "PNG of the grid at `epoch`, upscaled (nearest) to the run's widest grid times `scale`: 8, 16 and 32 px grids show at one size."
+        g = self.grids[self.nearest(epoch)]
+        if scale == 1 and Image.open(g).width == self.width: return g.read_bytes()
+        im = Image.open(g)
+        if im.width != self.width: im = im.resize((self.width, round(im.height*self.width/im.width)), Image.NEAREST)
+        return png_bytes(im, scale)
     def metrics(self, epoch:int)->dict:
-        "What was logged at `epoch`: losses, seconds, iterations and metrics (epoch 0: the SWD at initialisation)."
-        if epoch == 0: return {'swd': self.init['swd_init']} if 'swd_init' in self.init else {}
-        if self.per_epoch is None: return {}
+        "What was logged at `epoch`: a growing run's `res` and `alpha`, losses, seconds, iterations and metrics (epoch 0: the SWD at initialisation)."
+        st = self.stages.get(epoch, {})
+        if epoch == 0: return {**st, **({'swd': self.init['swd_init']} if 'swd_init' in self.init else {})}
+        if self.per_epoch is None: return st
         r = self.per_epoch[self.per_epoch.epoch == epoch]
-        return {} if r.empty else {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for k,v in r.iloc[-1].items() if k != 'epoch' and pd.notna(v)}
+        return {**st, **({} if r.empty else {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for k,v in r.iloc[-1].items() if k != 'epoch' and pd.notna(v)})}
     def loss_plot(self, epoch:int, figsize=(4.2, 2.2))->bytes:
         "PNG of the generator/critic losses against epochs (smoothed), a marker at `epoch`; cached per epoch."
         if epoch in self._plots: return self._plots[epoch]
@@ -155,14 +166,14 @@ class EpochViewer(_Viewer):
         e = self.slider.value
         for h,g,p,i in zip(self.hists, self.grids, self.plots, self.infos):
             shown = h.nearest(e)
-            g.value = png_bytes(Image.open(io.BytesIO(h.grid(e))), self.scale) if self.scale != 1 else h.grid(e)
+            g.value = h.grid_png(e, self.scale)
             p.value = h.loss_plot(shown); i.value = _metrics_html(h.metrics(shown), shown, e)
     def static(self, epoch:int|None=None)->Image.Image:
         "The viewer at `epoch` (default: the slider's) as one picture: per run, the grid above its loss plot."
         e = self.slider.value if epoch is None else epoch
         cols = []
         for h in self.hists:
-            g, p = Image.open(io.BytesIO(h.grid(e))).convert('RGB'), Image.open(io.BytesIO(h.loss_plot(h.nearest(e)))).convert('RGB')
+            g, p = Image.open(io.BytesIO(h.grid_png(e))).convert('RGB'), Image.open(io.BytesIO(h.loss_plot(h.nearest(e)))).convert('RGB')
             g = g.resize((p.width, round(g.height*p.width/g.width)), Image.NEAREST)
             c = Image.new('RGB', (p.width, g.height + p.height), 'white'); c.paste(g, (0, 0)); c.paste(p, (0, g.height)); cols.append(c)
         out = Image.new('RGB', (sum(c.width for c in cols) + 8*(len(cols)-1), max(c.height for c in cols)), 'white')

@@ -182,20 +182,38 @@ def fixed_inputs(
     return [z, conds[idx]]
 
 class SampleGrids(Callback):
-    "Save a grid of EMA samples of fixed inputs (conditional: one condition per row) before training and after every epoch."
-    order = 70
+    "Save a grid of EMA samples of fixed inputs (conditional: one condition per row) before training and after every epoch, at the generator's current resolution; a growing generator's last grid at each resolution is kept as well."
+    order = 70   # after `ProgressiveGrowing` has set the batch's resolution
     def __init__(self, run:Run, n:int=64, nrow:int=8, seed:int=1234): store_attr()
     def before_fit(self):
         self.inputs = fixed_inputs(self.dls, self.n, self.seed, per_cond=self.nrow)
         self.grids = [g for g in self.run.grids if g['epoch'] <= self.learn.epoch_offset]
+        self.growing = any(type(cb).__name__ == 'ProgressiveGrowing' for cb in self.learn.cbs)
+        self.res_grids = {g['res']: g for g in self.run.resolution_grids if g['iteration'] <= self.learn.global_iter}
+        self._res = getattr(self.learn.eval_generator, 'res', None)
         if not self.grids: self._save(0)
+    def _grid(self, path:Path, **entry)->dict:
+        G = self.learn.eval_generator
+        p = save_grid(sample(G, *self.inputs, bs=64), path, self.nrow)
+        if hasattr(G, 'res'): entry.update(res=int(G.res), alpha=round(float(G.alpha), 4))
+        return dict(**entry, iteration=self.learn.global_iter, path=p.relative_to(self.run.path).as_posix())
     def _save(self, epoch:int):
-        x = sample(self.learn.eval_generator, *self.inputs, bs=64)
-        size = getattr(self.learn.eval_generator, 'size', x.shape[-1])   # a growing generator: shown at its final size
-        if x.shape[-1] < size: x = F.interpolate(x, size=(size, size), mode='nearest')
-        p = save_grid(x, self.run.grid_path(epoch), self.nrow)
-        self.grids.append(dict(epoch=epoch, iteration=self.learn.global_iter, path=p.relative_to(self.run.path).as_posix()))
-        self.run.write_grids(self.grids)
+        self.grids.append(self._grid(self.run.grid_path(epoch), epoch=epoch)); self.run.write_grids(self.grids)
+    def _save_res(self, res:int):
+        "The grid of the generator at `res`, fully faded in (called as it leaves `res`, and at the end of training)."
+        G = self.learn.eval_generator; now = G.res, G.alpha
+        G.res, G.alpha = res, 1.
+        try: self.res_grids[res] = self._grid(self.run.resolution_grid_path(res))
+        finally: G.res, G.alpha = now
+        self.run.write_resolution_grids(list(self.res_grids.values()))
+    def checkpoint_state(self)->dict: return dict(res=self._res)   # a resumed run knows which resolution it left last
+    def load_checkpoint_state(self, s:dict): self._res = s['res']
+    def before_batch(self):
+        if not (self.training and self.growing) or self.learn.eval_generator.res == self._res: return
+        if self._res is not None: self._save_res(self._res)   # the new resolution was set for this batch: nothing trained at it yet
+        self._res = self.learn.eval_generator.res
+    def after_fit(self):
+        if self.growing: self._save_res(self.learn.eval_generator.res)
     def after_epoch(self): self._save(self.learn.global_epoch + 1)
 
 # %% ../../nbs/40_learner.core.ipynb #d8a2459f
