@@ -73,6 +73,7 @@ class OptimConfig(Config):
     beta2:float = cfield(0.999, lo=0, hi=1, help='Adam β2')
     n_crit:int|None = cfield(None, lo=1, help='critic steps per generator step (default: 5 WGAN-GP, 1 DCGAN)')
     ema_decay:float = cfield(0.999, lo=0, hi=1, help='EMA decay per generator step')
+    precision:str = cfield('fp32', choices=('fp32', 'bf16'), help='bf16: forward passes under bfloat16 autocast (GPU); penalties, weights and optimiser in float32')
 
 @dataclass
 class EvalConfig(Config):

@@ -94,7 +94,7 @@ def run_learner(run:Run, data:TrainData, state:dict|None=None, cbs:list|None=Non
     G, D = run.build_models(data.emb_dim)
     real = data.faces.images[torch.randperm(len(data.faces), generator=torch.Generator().manual_seed(cfg.seed))[:ev.n]]
     cbs = [SampleGrids(run, cfg.log.n_grid), LossLog(run), Checkpoint(run, cfg.log.keep, state), SWDMonitor(real, ev.every)] + _growth(cfg, G, D) + \
-          (wandb_callbacks(run, cfg.to_dict()) if cfg.log.wandb else []) + list(cbs or [])
+          (wandb_callbacks(run, cfg.to_dict()) if cfg.log.wandb else []) + ([BF16Autocast()] if o.precision == 'bf16' else []) + list(cbs or [])
     kw = dict(lr_gen=o.lr_g, lr_crit=o.lr_d, betas=(o.beta1, o.beta2), n_crit=o.n_crit, gp_lambda=L.gp_lambda,
               r1_gamma=L.r1_gamma, real_label=L.real_label, ema_decay=o.ema_decay, drift=L.drift, r1_every=L.r1_every, cbs=cbs)
     if run.conditional:

@@ -24,7 +24,7 @@ from torch.optim.swa_utils import AveragedModel
 __all__ = ['bce_gen_loss', 'bce_crit_loss', 'wgan_gen_loss', 'wgan_crit_loss', 'FaceGANLoss', 'gradient_penalty', 'r1_penalty',
            'GradientPenalty', 'R1Penalty', 'DriftPenalty', 'gan_opt_func', 'FaceGANTrainer', 'EMA', 'fixed_inputs',
            'SampleGrids', 'Checkpoint', 'NaNGuard', 'LossLog', 'plot_run', 'WandbSamples', 'wandb_callbacks',
-           'FaceGANLearner']
+           'FaceGANLearner', 'BF16Autocast']
 
 # %% ../../nbs/40_learner.core.ipynb #718c7093
 def bce_gen_loss(fake_pred:Tensor, output:Tensor=None, target:Tensor=None)->Tensor:
@@ -406,3 +406,17 @@ def unconditional(
     "The learner for `G(z)`, `C(x)` with the chosen objective, penalties, EMA and a NaN guard (`conditional` builds on it)."
     gl, cl, n, obj = _objective(loss, n_crit, gp_lambda, r1_gamma, real_label, ema_decay, drift, r1_every)
     return cls(dls, generator, critic, gl, cl, n, lr_gen, lr_crit, betas, cbs=obj + list(cbs or []))
+
+# %% ../../nbs/40_learner.core.ipynb #202a3e44
+class BF16Autocast(Callback):
+    "G and D forward passes and the GAN losses under `torch.autocast` in bfloat16 on the batch's device; penalties, weights and optimiser in float32."
+    order = 9   # after the GAN trainer has swapped the batch (order 0), before the penalties (order 10) add theirs in float32
+    def __init__(self): self.ctx = None
+    def before_batch(self):
+        self.ctx = torch.autocast(self.xb[0].device.type, dtype=torch.bfloat16); self.ctx.__enter__()
+    def after_pred(self): self.learn.pred = self.pred.float()
+    def _close(self):
+        if self.ctx is not None: self.ctx.__exit__(None, None, None); self.ctx = None
+    def after_loss(self):
+        self.learn.loss_grad, self.learn.loss = self.loss_grad.float(), self.loss.float(); self._close()
+    def after_batch(self): self._close()   # a batch cancelled before its loss
