@@ -322,6 +322,7 @@ def _eval_args(p):
     p.add_argument('--seed', type=int, default=0, help='noise and subset seed')
     p.add_argument('--kid-subset-size', type=int, help='KID samples per subset (default min(1000, n))')
     p.add_argument('--no-ema', action='store_true', help='use the raw generator instead of its EMA')
+    p.add_argument('--init', action='store_true', help="a fresh, untrained generator of the run's config (the baseline training improves on)")
     p.add_argument('--no-cache', action='store_true', help='do not read or write cached real features')
     p.add_argument('--device', help='cpu, cuda, mps')
     p.add_argument('--no-progress', action='store_true')
@@ -346,7 +347,7 @@ def eval_cmd(args):
             cmd = f"face-synthesis eval --real {args.real} --fake {args.fake} --metrics {args.metrics}" + (f" --n {args.n}" if args.n else '') + f" --seed {args.seed}"
             path = write_report(Path(args.out or 'eval'), res, f"{args.fake} vs {args.real}", command=cmd)
         else:
-            path = evaluate_run(args.run, args.data, args.n or 2048, args.metrics, args.out, ema=not args.no_ema, seed=args.seed,
+            path = evaluate_run(args.run, args.data, args.n or 2048, args.metrics, args.out, ema=not args.no_ema, init=args.init, seed=args.seed,
                                 device=args.device, cache_dir=False if args.no_cache else None, progress=not args.no_progress)
     except ValueError as e: raise CLIError(str(e)) from e
     res = json.loads(path.read_text())

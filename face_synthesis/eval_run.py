@@ -55,6 +55,7 @@ def evaluate_run(
     metrics=METRICS,             # Any of 'fid', 'kid', 'swd', 'ppl' (PPL with LPIPS, needs its backbone weights: W 'end' for StyleGAN, else Z) and 'ppl_inception' (offline)
     out:str|Path|None=None,      # Output folder (default RUN/eval)
     ema:bool=True, seed:int=0, device=None, cache_dir=None, progress:bool=True,
+    init:bool=False,             # A fresh generator of the run's config (seeded with its seed, full resolution), untrained: the baseline training improves on
     lpips_backbone:str='pretrained', # For 'ppl': 'random' only for offline smoke tests (the number is then meaningless)
 )->Path:                         # Path of metrics.json
     "Evaluate a training run's generator against real data; writes metrics.json and report.md."
@@ -62,16 +63,18 @@ def evaluate_run(
     bad = [m for m in ms if m not in METRICS + PPL_METRICS]
     if bad: raise ValueError(f"unknown metric(s) {bad}; choose from {list(METRICS + PPL_METRICS)}")
     r = run if isinstance(run, Run) else Run(run)
-    G, ckpt, cfg = r.generator(ema, device), r.latest_checkpoint(), r.config
+    cfg = r.config
+    if init: set_seed(cfg.seed); G, ckpt = r.build_models()[0].to(get_device(device)).eval(), Path('initialisation')
+    else: G, ckpt = r.generator(ema, device), r.latest_checkpoint()
     ppls = [_ppl(G, n, seed, m, lpips_backbone) for m in ms if m in PPL_METRICS]   # first, so that missing LPIPS weights fail before the long part
     real = _real_images(r, data, n)
     fake = _fakes(r, G, real, n, seed)
     rest = [m for m in ms if m not in PPL_METRICS]
     res = evaluate(real, fake, rest, n=n, cache_dir=cache_dir, seed=seed, progress=progress) if rest else dict(settings=dict(seed=seed), warnings=[])
-    res['settings'].update(metrics=ms, checkpoint=str(ckpt), ema=ema, config=cfg.name,
+    res['settings'].update(metrics=ms, checkpoint=str(ckpt), ema=ema and not init, config=cfg.name,
                            real=str(real) if not isinstance(real, Tensor) else f'synthfaces (size {cfg.data.size}, seed {cfg.data.seed})')
     for k, p in ppls: res[k] = p.pop('ppl'); res['settings'][k] = p
     out = Path(out) if out else r.eval_dir
     save_grid(from_u8(fake[:64]), out/'samples.png')
-    cmd = f"face-synthesis eval {run}" + (f" --data {data}" if data else '') + f" --n {n} --metrics {','.join(ms)} --seed {seed}" + ('' if ema else ' --no-ema')
+    cmd = f"face-synthesis eval {run}" + (f" --data {data}" if data else '') + f" --n {n} --metrics {','.join(ms)} --seed {seed}" + ('' if ema else ' --no-ema') + (' --init' if init else '')
     return write_report(out, res, f"Evaluation of {cfg.name} ({ckpt.name})", 'samples.png', cmd)
