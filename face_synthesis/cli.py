@@ -320,7 +320,7 @@ def _eval_args(p):
     p.add_argument('--metrics', default='fid,kid,swd', help='comma-separated: fid, kid, swd, and for a run ppl (LPIPS: needs its AlexNet weights) or ppl_inception (offline, stored as ppl_w_end_inception for StyleGAN); default fid,kid,swd')
     p.add_argument('--out', help='output folder (default RUN/eval, or ./eval for folders)')
     p.add_argument('--seed', type=int, default=0, help='noise and subset seed')
-    p.add_argument('--kid-subset-size', type=int, help='KID samples per subset (default min(1000, n))')
+    p.add_argument('--kid-subset-size', type=int, help='KID samples per subset (default min(1000, n/2))')
     p.add_argument('--no-ema', action='store_true', help='use the raw generator instead of its EMA')
     p.add_argument('--init', action='store_true', help="a fresh, untrained generator of the run's config (the baseline training improves on)")
     p.add_argument('--no-cache', action='store_true', help='do not read or write cached real features')

@@ -16,8 +16,8 @@ from ..data.faces import list_files, load_image, BadImage
 
 # %% auto #0
 __all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'RESIZE_MODES', 'inception_weights', 'resize_299', 'InceptionFeatures',
-           'FeatureSet', 'image_files', 'extract_features', 'frechet_distance', 'kid', 'default_cache_dir',
-           'real_features', 'fid_kid']
+           'FeatureSet', 'image_files', 'extract_features', 'frechet_distance', 'default_kid_subset', 'kid',
+           'default_cache_dir', 'real_features', 'fid_kid']
 
 # %% ../../nbs/21_metrics.fid.ipynb #d87bd8de
 INCEPTION_FILE = 'default_1.pt'
@@ -208,15 +208,19 @@ def _poly_mmd2(x:np.ndarray, y:np.ndarray)->float:
     kxx,kyy,kxy = (x @ x.T / d + 1)**3, (y @ y.T / d + 1)**3, (x @ y.T / d + 1)**3
     return float((kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * kxy.mean())
 
+def default_kid_subset(n:int)->int:
+    "Default KID subset size for `n` samples: 1000 (NVlabs, torch-fidelity), at most half the set so that the subsets differ and the std means something."
+    return max(2, min(1000, n // 2))
+
 def kid(
     f1:np.ndarray, f2:np.ndarray, # Features (N1,D) and (N2,D)
     n_subsets:int=100,            # Random subsets averaged
-    subset_size:int|None=None,    # Samples per subset (default: min(1000, N1, N2))
+    subset_size:int|None=None,    # Samples per subset (default: `default_kid_subset(min(N1, N2))`)
     seed:int=0,
 )->tuple[float,float]:            # (mean, std) of MMD² over the subsets
     "Kernel Inception distance: mean and std of the unbiased cubic-kernel MMD² over random subsets."
     n = min(len(f1), len(f2))
-    if subset_size is None: subset_size = min(1000, n)
+    if subset_size is None: subset_size = default_kid_subset(n)
     if subset_size > n: raise ValueError(f"KID subset_size={subset_size} is larger than the number of samples ({len(f1)} and {len(f2)}); lower it or use more images")
     if subset_size < 2: raise ValueError(f"KID needs at least 2 samples per subset, got subset_size={subset_size}")
     rng = np.random.default_rng(seed)
@@ -260,7 +264,7 @@ def real_features(
 def fid_kid(
     real:FeatureSet, fake:FeatureSet, # Features of the two image sets
     kid_subsets:int=100,              # KID subsets
-    kid_subset_size:int|None=None,    # KID samples per subset (default min(1000, n))
+    kid_subset_size:int|None=None,    # KID samples per subset (default `default_kid_subset(n)`)
     seed:int=0,
     which=('fid','kid'),              # Which of the two to compute
 )->dict:                              # {'fid', 'kid_mean', 'kid_std', 'n_real', 'n_fake', 'kid_subset_size'}
@@ -268,7 +272,7 @@ def fid_kid(
     n = min(len(real), len(fake)); dim = real.feats.shape[1]
     out = dict(n_real=len(real), n_fake=len(fake))
     if 'kid' in which:
-        ss = min(1000, n) if kid_subset_size is None else kid_subset_size
+        ss = default_kid_subset(n) if kid_subset_size is None else kid_subset_size
         out['kid_mean'],out['kid_std'] = kid(real.feats, fake.feats, kid_subsets, ss, seed); out['kid_subset_size'] = ss
     if 'fid' not in which: return out
     if n < dim: warnings.warn(f"FID from {len(real)} real and {len(fake)} fake samples: fewer than the feature dimension ({dim}), "
