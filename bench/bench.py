@@ -105,6 +105,109 @@ def bench_training(results, size=64, bs=64, n_batches=12, width=64):
         print(f"train {loss:8s} {size}x{size}, batch {bs}, width {width}: fastai {n/t_fa:6.1f} img/s, plain PyTorch {n/t_pl:6.1f} img/s, "
               f"ratio {t_pl/t_fa:.3f}  (target >= 0.95)")
 
+def _count_flops(f)->int:
+    """FLOPs of the matmuls and convolutions `f()` runs, forward and backward (torch's flop formulas, `flop_registry`).
+    `FlopCounterMode` itself cannot be used: its module tracker breaks `autograd.grad(create_graph=True)`, which the
+    gradient penalty needs, so this is its dispatch-level counting without the module hooks."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import flop_registry
+    class Count(TorchDispatchMode):
+        total = 0
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}; out = func(*args, **kwargs)
+            fm = flop_registry.get(func._overloadpacket)
+            if fm is not None: Count.total += fm(*args, **kwargs, out_val=out)
+            return out
+    with Count(): f()
+    return Count.total
+
+def _peak_flops(n=2048, reps=5)->float:
+    "FLOP/s of a large float32 matmul on this machine and thread count: the practical peak MFU is measured against."
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    s = timeit(lambda: a @ b, min_time=2.0)
+    return 2*n**3/s
+
+def bench_stylegan(results, sizes=(32, 64), bs=32, n_batches=8, seconds=300, eval_n=256):
+    """StyleGAN training throughput at 32 and 64 px through the fastai Learner and through a plain PyTorch loop doing the
+    same work (WGAN-GP with drift, one critic step per generator step, style mixing, w_avg, EMA), the model-FLOPs
+    utilisation of a training step (FLOPs counted by torch's FlopCounterMode, against a large matmul's FLOP/s); then
+    StyleGAN vs the WGAN-GP DCGAN demo at equal wall-clock on SynthFaces 32 px: final SWD and FID of each."""
+    from face_synthesis.core import set_seed
+    from face_synthesis.data.loaders import FaceImages, face_dls
+    from face_synthesis.models.stylegan import StyleGenerator, StyleDiscriminator
+    from face_synthesis.learner.core import FaceGANLearner, gradient_penalty, gan_opt_func, wgan_gen_loss, wgan_crit_loss
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    torch.set_num_threads(os.cpu_count() or 1)
+    peak = _peak_flops(); results['matmul_flops'] = peak
+    print(f"float32 matmul 2048x2048, {torch.get_num_threads()} threads: {peak/1e9:.1f} GFLOP/s (the MFU reference)")
+    for size in sizes:
+        g = torch.Generator().manual_seed(0)
+        faces = FaceImages(torch.randint(0, 256, (bs*n_batches, 3, size, size), dtype=torch.uint8, generator=g))
+        def models():
+            set_seed(0); return StyleGenerator(size, 128, base=16), StyleDiscriminator(size, base=16)
+        G, D = models()
+        learn = FaceGANLearner.unconditional(face_dls(faces, bs=bs, nz=128, device='cpu'), G, D, 'wgan-gp', lr_gen=1e-3, lr_crit=1e-3,
+                                             betas=(0., 0.99), n_crit=1, drift=1e-3, ema_decay=0.99)
+        with learn.no_bar(), learn.no_logging():
+            learn.fit(1)
+            t0 = time.perf_counter(); learn.fit(1); t_fa = time.perf_counter() - t0
+        G, D = models()
+        og, oc = [gan_opt_func(0., 0.99)(list(m.parameters()), lr=1e-3) for m in (G, D)]
+        ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(0.99), use_buffers=True)
+        def step(real, gen_mode):
+            z = torch.randn(len(real), G.nz)
+            if gen_mode:
+                for p in D.parameters(): p.requires_grad_(False)
+                for p in G.parameters(): p.requires_grad_(True)
+                loss = wgan_gen_loss(D(G(z))); loss.backward(); og.step(); og.zero_grad(); ema.update_parameters(G)
+            else:
+                for p in G.parameters(): p.requires_grad_(False)
+                for p in D.parameters(): p.requires_grad_(True)
+                fake = G(z).detach(); rp = D(real)
+                loss = wgan_crit_loss(rp, D(fake)) + 10*gradient_penalty(D, real, fake) + 1e-3*rp.pow(2).mean()
+                loss.backward(); oc.step(); oc.zero_grad()
+            assert torch.isfinite(loss)
+        def epoch():
+            perm = torch.randperm(len(faces))
+            for i in range(n_batches):
+                real = faces.images[perm[i*bs:(i+1)*bs]].float().div_(255).sub_(0.5).div_(0.5)
+                flip = torch.rand(bs) < 0.5; real[flip] = real[flip].flip(-1)
+                step(real, gen_mode=bool(i % 2))
+        epoch()
+        t0 = time.perf_counter(); epoch(); t_pl = time.perf_counter() - t0
+        real = faces.images[:bs].float().div(127.5).sub(1)
+        flops = _count_flops(lambda: (step(real, False), step(real, True))) / 2   # per batch: the average of a critic and a generator step
+        n = bs*n_batches
+        mfu = flops * n_batches / t_fa / peak
+        results.update({f'train_stylegan_{size}_img_s_fastai': n/t_fa, f'train_stylegan_{size}_img_s_plain': n/t_pl,
+                        f'train_stylegan_{size}_fastai_over_plain': t_pl/t_fa, f'train_stylegan_{size}_gflop_per_batch': flops/1e9,
+                        f'train_stylegan_{size}_mfu': mfu})
+        print(f"train stylegan {size}x{size}, batch {bs}, ngf/ndf 16: fastai {n/t_fa:6.1f} img/s, plain PyTorch {n/t_pl:6.1f} img/s, "
+              f"ratio {t_pl/t_fa:.3f}  (target >= 0.95); {flops/1e9:.2f} GFLOP per batch, MFU {100*mfu:.1f}% of the matmul rate")
+    if not seconds: return
+    import warnings
+    from fastai.callback.core import Callback, CancelFitException
+    from face_synthesis.train import train
+    from face_synthesis.run import Run, config_path
+    from face_synthesis.eval_run import evaluate_run
+    class TimeLimit(Callback):
+        def before_fit(self): self.t0 = time.perf_counter()
+        def after_batch(self):
+            if time.perf_counter() - self.t0 > seconds: raise CancelFitException()
+    with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for cfg in ('synthfaces-wgangp', 'synthfaces-stylegan'):
+            run = train(config_path(cfg), d, overrides={'optim.epochs': 1000, 'eval.every': 0, 'eval.metrics': ()}, progress=False, log=lambda *a: None, cbs=[TimeLimit()])
+            s = Run(run).summary
+            m = json.loads(evaluate_run(run, n=eval_n, metrics='fid', progress=False).read_text())
+            key = cfg.replace('synthfaces-', '')
+            results.update({f'equal_time_{key}_swd': s['swd_final'], f'equal_time_{key}_swd_init': s['swd_init'], f'equal_time_{key}_fid': m['fid'],
+                            f'equal_time_{key}_iterations': s['iterations']})
+            print(f"{seconds} s of training on SynthFaces 32 px, {cfg}: {s['iterations']} iterations, SWD {s['swd_init']:.1f} -> {s['swd_final']:.1f}, "
+                  f"FID {m['fid']:.1f} at n={eval_n}")
+    print(f"StyleGAN vs WGAN-GP DCGAN at {seconds} s: SWD {results['equal_time_stylegan_swd']:.1f} vs {results['equal_time_wgangp_swd']:.1f}, "
+          f"FID {results['equal_time_stylegan_fid']:.1f} vs {results['equal_time_wgangp_fid']:.1f}  (goal: StyleGAN <= DCGAN)")
+
 def bench_fid(results, n=128):
     "FID feature extraction speed, and what the real-feature cache saves on a second evaluation."
     import warnings, numpy as np
@@ -213,16 +316,18 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--no-compile', action='store_true', help='skip the torch.compile measurement (about a minute)')
     p.add_argument('--n-align', type=int, default=512); p.add_argument('--n-plain', type=int, default=2000)
-    p.add_argument('--only', help='comma-separated subset: synth,prep,train,fid,embed,widgets')
+    p.add_argument('--only', help='comma-separated subset: synth,prep,train,stylegan,fid,embed,widgets')
+    p.add_argument('--stylegan-seconds', type=int, default=300, help='training seconds of each model in the StyleGAN vs DCGAN comparison (0: skip it)')
     p.add_argument('--fid-n', type=int, default=128, help='images per set in the FID benchmark')
     p.add_argument('--train-batches', type=int, default=12, help='batches per timed training epoch')
     a = p.parse_args()
     res = dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(), torch=torch.__version__)
     print(f"face_synthesis benchmarks on {res['cpus']} CPUs, torch {torch.__version__}")
-    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train', 'fid', 'embed', 'widgets'}
+    only = set(a.only.split(',')) if a.only else {'synth', 'prep', 'train', 'stylegan', 'fid', 'embed', 'widgets'}
     if 'synth' in only: bench_synthfaces(res, not a.no_compile)
     if 'prep' in only: bench_prep(res, a.n_align, a.n_plain)
     if 'train' in only: bench_training(res, n_batches=a.train_batches)
+    if 'stylegan' in only: bench_stylegan(res, n_batches=a.train_batches, seconds=a.stylegan_seconds)
     if 'fid' in only: bench_fid(res, a.fid_n)
     if 'embed' in only: bench_embed(res)
     if 'widgets' in only: bench_widgets(res)
