@@ -129,7 +129,12 @@ def _coerce(tp, v, key:str, src:str):
         return tuple(out) if origin is tuple else out
     if origin is dict:
         if not isinstance(v, dict): err()
-        return dict(v)
+        if not args: return dict(v)
+        kt, vt = args
+        def k_(k):   # JSON (a saved config, W&B) writes int keys as strings
+            if kt is int and isinstance(k, str) and k.strip().lstrip('-').isdigit(): k = int(k)
+            return _coerce(kt, k, f'{key}[{k!r}]', src)
+        return {k_(k): _coerce(vt, x, f'{key}[{k!r}]', src) for k, x in v.items()}
     if is_dataclass(tp):
         if isinstance(v, tp): return v
         if not isinstance(v, dict):

@@ -93,6 +93,8 @@ class GrowConfig(Config):
     stab_kimg:float = cfield(600., lo=0, help='thousands of real images per stabilisation phase (NVlabs: 600)')
     fade_kimg:float = cfield(600., lo=0, help='thousands of real images per fade-in (NVlabs: 600)')
     reset_opt:bool = cfield(True, help='reset both optimisers when the resolution changes (NVlabs: true)')
+    minibatch:dict[int, int]|None = cfield(None, help="batch size per resolution, e.g. {8: 64, 16: 32} (NVlabs: {4: 512, 8: 256, 16: 128, 32: 64, 64: 32}); each at most data.bs, the loaders' batch, whose first images are used; default data.bs")
+    lr_scale:dict[int, float]|None = cfield(None, help='learning-rate multiplier per resolution for both networks, e.g. {128: 1.5} (NVlabs: 1.5 at 128 px, 2 at 256, 3 from 512); default 1')
 
 @dataclass
 class LogConfig(Config):

@@ -40,10 +40,16 @@ def _at_res(x:Tensor, res:int, alpha:float)->Tensor:
     return x
 
 class ProgressiveGrowing(Callback):
-    "Grow a generator (`res`, `alpha`) and discriminator (`alpha`) along a `GrowthSchedule`; the reals follow."
+    "Grow a generator (`res`, `alpha`) and discriminator (`alpha`) along a `GrowthSchedule`; the reals follow. Optionally a batch size and a learning-rate scale per resolution."
     order = 5   # after the GAN trainer has put the real images in place, before the penalties see them
-    def __init__(self, schedule:GrowthSchedule, reset_opt:bool=True):
+    def __init__(self,
+        schedule:GrowthSchedule,
+        reset_opt:bool=True,         # Forget both optimisers' moments when the resolution changes
+        minibatch:dict|None=None,    # Batch size per resolution (NVlabs' `minibatch_dict`), at most the loaders' batch: its first images
+        lr_scale:dict|None=None,     # Multiplier of both learning rates per resolution (NVlabs' `G_lrate_dict`/`D_lrate_dict` over the base rate)
+    ):
         self.schedule, self.reset_opt, self.nimg, self.res = schedule, reset_opt, 0, None
+        self.minibatch, self.lr_scale = dict(minibatch or {}), dict(lr_scale or {})
     def checkpoint_state(self)->dict:
         "What a checkpoint keeps: the image count, the resolution of the last batch, and (for `Run.generator`) the current res and α."
         res, alpha = self.schedule.at(self.nimg)
@@ -60,6 +66,10 @@ class ProgressiveGrowing(Callback):
         if self.res is not None and res != self.res and self.reset_opt:
             for o in (self.gan_trainer.opt_gen, self.gan_trainer.opt_crit): o.clear_state()
         self.res = res; self._set(res, alpha)
+        if self.lr_scale:
+            gt, k = self.gan_trainer, self.lr_scale.get(res, 1.)
+            gt.opt_gen.set_hyper('lr', gt.lr_gen*k); gt.opt_crit.set_hyper('lr', gt.lr_crit*k)
+        if bs := self.minibatch.get(res): self.learn.xb, self.learn.yb = tuple(t[:bs] for t in self.xb), tuple(t[:bs] for t in self.yb)
         if self.gan_trainer.gen_mode: self.learn.yb = (_at_res(self.yb[0], res, alpha), *self.yb[1:])
         else: self.learn.xb = (_at_res(self.xb[0], res, alpha), *self.xb[1:]); self.nimg += len(self.xb[0])
     def after_fit(self): self._set(*self.schedule.at(self.nimg))
