@@ -87,12 +87,13 @@ def _growth(cfg:TrainConfig, G:nn.Module, D:nn.Module)->list:
         raise ConfigError(f"grow.progressive: model.family {cfg.model.family!r} does not grow progressively (stylegan does)")
     if g.start > cfg.data.size: raise ConfigError(f"grow.start: {g.start} is larger than data.size {cfg.data.size}")
     res = [2**i for i in range(int(math.log2(g.start)), int(math.log2(cfg.data.size)) + 1)]
-    for k, d in (('minibatch', g.minibatch), ('lr_scale', g.lr_scale)):
-        for r, v in (d or {}).items():
-            if r not in res: raise ConfigError(f"grow.{k}: resolution {r!r} is not one this run trains at ({', '.join(map(str, res))})")
-            if k == 'minibatch' and not (isinstance(v, int) and 1 <= v <= cfg.data.bs):
-                raise ConfigError(f"grow.minibatch[{r}] = {v!r}: must be an integer from 1 to data.bs ({cfg.data.bs}), the loaders' batch, whose first images are used")
-            if k == 'lr_scale' and not (isinstance(v, (int, float)) and v > 0): raise ConfigError(f"grow.lr_scale[{r}] = {v!r}: must be a positive number")
+    mb, lr = g.minibatch or {}, g.lr_scale or {}   # key and value types are checked with the config
+    for k, d in (('minibatch', mb), ('lr_scale', lr)):
+        if bad := [r for r in d if r not in res]: raise ConfigError(f"grow.{k}: resolution {bad[0]} is not one this run trains at ({', '.join(map(str, res))})")
+    for r, v in mb.items():
+        if not 1 <= v <= cfg.data.bs: raise ConfigError(f"grow.minibatch[{r}] = {v}: must be from 1 to data.bs ({cfg.data.bs}), the loaders' batch, whose first images are used")
+    for r, v in lr.items():
+        if v <= 0: raise ConfigError(f"grow.lr_scale[{r}] = {v}: must be positive")
     return [ProgressiveGrowing(GrowthSchedule(g.start, cfg.data.size, g.stab_kimg, g.fade_kimg), g.reset_opt, g.minibatch, g.lr_scale)]
 
 def run_learner(run:Run, data:TrainData, state:dict|None=None, cbs:list|None=None)->FaceGANLearner:

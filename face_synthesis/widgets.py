@@ -89,11 +89,9 @@ class RunHistory:
     def grid(self, epoch:int)->bytes: return self.grids[self.nearest(epoch)].read_bytes()
     def grid_png(self, epoch:int, scale:int=1)->bytes:
         "PNG of the grid at `epoch`, upscaled (nearest) to the run's widest grid times `scale`: 8, 16 and 32 px grids show at one size."
-        g = self.grids[self.nearest(epoch)]
-        if scale == 1 and Image.open(g).width == self.width: return g.read_bytes()
-        im = Image.open(g)
-        if im.width != self.width: im = im.resize((self.width, round(im.height*self.width/im.width)), Image.NEAREST)
-        return png_bytes(im, scale)
+        g = self.grids[self.nearest(epoch)]; im = Image.open(g)
+        if im.width == self.width: return g.read_bytes() if scale == 1 else png_bytes(im, scale)
+        return png_bytes(im.resize((self.width, round(im.height*self.width/im.width)), Image.NEAREST), scale)
     def metrics(self, epoch:int)->dict:
         "What was logged at `epoch`: a growing run's `res` and `alpha`, losses, seconds, iterations and metrics (epoch 0: the SWD at initialisation)."
         st = self.stages.get(epoch, {})
